@@ -1,0 +1,160 @@
+"""JSON keypoint formats and NPZ.
+
+**COCO keypoints** (``read_coco_keypoints``): either a COCO annotation file
+(``{"images": [...], "annotations": [...]}``, visibility flags v ∈ {0, 1, 2};
+labelled joints get confidence 1) or a detection-results list
+(``[{"image_id", "keypoints", "score"}, ...]``, the third value is a detector score, clipped to [0, 1]).
+Frames are ordered by image id; with several people in an image the one with the
+highest score (or the largest area) is kept.
+
+**dancejax frame JSON** — the paper's "14 keypoints per image in JSON" annotations::
+
+    {
+      "format": "dancejax-frames",
+      "version": 1,
+      "layout": "lsp14",             # any layout name from dancejax.skeleton.LAYOUTS
+      "fps": 25.0,
+      "units": "px",                 # or "m", "normalized"
+      "labels": {"style": "ballet"}, # optional
+      "frames": [
+        {"frame": 0, "image": "img_0000.jpg",      # image is optional
+         "keypoints": [[x, y, c], ...]}            # one row per joint: x, y[, z], confidence in [0, 1]
+      ]
+    }
+
+Frames must be consecutive (``frame`` 0, 1, 2, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dancejax.errors import DataError, where
+from dancejax.sequence import PoseSequence
+from dancejax.skeleton import get_layout
+
+FRAME_FORMAT = "dancejax-frames"
+
+
+def _load_json(path):
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: cannot read: {e}") from None
+    if not text.strip():
+        raise DataError(f"{path}: the file is empty; expected JSON")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"{path}: not valid JSON ({e})") from None
+
+
+def read_coco_keypoints(path, fps: float, layout: str = "coco17", labels: dict | None = None) -> PoseSequence:
+    data = _load_json(path)
+    lay = get_layout(layout)
+    if isinstance(data, dict):
+        anns = data.get("annotations")
+        if not isinstance(anns, list):
+            raise DataError(f"{where(path, 'annotations')}expected a list of keypoint annotations")
+        gt = True
+    elif isinstance(data, list):
+        anns, gt = data, False
+    else:
+        raise DataError(f"{path}: expected a COCO dict or a list of detections, got {type(data).__name__}")
+    if not anns:
+        raise DataError(f"{where(path, 'annotations')}no annotations in the file")
+    best: dict = {}
+    for i, a in enumerate(anns):
+        if not isinstance(a, dict) or "keypoints" not in a or "image_id" not in a:
+            raise DataError(f"{where(path, f'annotations[{i}]')}expected an object with 'image_id' and 'keypoints'")
+        kp = np.asarray(a["keypoints"], np.float64)
+        if kp.size != 3 * lay.num_joints:
+            raise DataError(
+                f"{where(path, f'annotations[{i}].keypoints')}layout {lay.name!r} needs "
+                f"{3 * lay.num_joints} numbers ({lay.num_joints} joints × x, y, v), got {kp.size}"
+            )
+        rank = float(a.get("score", a.get("area", 0.0)))
+        if a["image_id"] not in best or rank > best[a["image_id"]][0]:
+            best[a["image_id"]] = (rank, kp.reshape(lay.num_joints, 3))
+    ids = sorted(best)
+    kps = np.stack([best[i][1] for i in ids])
+    if not np.isfinite(kps).all():
+        raise DataError(f"{where(path, 'keypoints')}non-finite values (NaN/inf); use v = 0 for missing joints")
+    # Detector scores (results format) can exceed 1 slightly; they are clipped to [0, 1].
+    conf = (kps[..., 2] > 0).astype(np.float32) if gt else np.clip(kps[..., 2], 0.0, 1.0).astype(np.float32)
+    lab = {"units": "px", "image_ids": ids, **(labels or {})}
+    return PoseSequence(kps[..., :2], conf, fps, lay.name, lab, source=str(path))
+
+
+def write_frames_json(seq: PoseSequence, path, images: list[str] | None = None) -> None:
+    frames = []
+    for t in range(seq.num_frames):
+        rows = np.concatenate([seq.positions[t], seq.confidence[t][:, None]], -1)
+        fr = {"frame": t, "keypoints": np.round(rows.astype(np.float64), 6).tolist()}
+        if images is not None:
+            fr["image"] = images[t]
+        frames.append(fr)
+    labels = {k: v for k, v in seq.labels.items() if k != "units"}
+    doc = {"format": FRAME_FORMAT, "version": 1, "layout": seq.layout, "fps": seq.fps,
+           "units": seq.labels.get("units", "unknown"), "labels": labels, "frames": frames}
+    Path(path).write_text(json.dumps(doc))
+
+
+def read_frames_json(path) -> PoseSequence:
+    doc = _load_json(path)
+    if not isinstance(doc, dict) or doc.get("format") != FRAME_FORMAT:
+        raise DataError(f"{where(path, 'format')}expected {FRAME_FORMAT!r}; see dancejax.io.jsonfmt for the format")
+    for key in ("layout", "fps", "frames"):
+        if key not in doc:
+            raise DataError(f"{where(path, key)}missing")
+    lay = get_layout(doc["layout"])
+    frames = doc["frames"]
+    if not isinstance(frames, list) or not frames:
+        raise DataError(f"{where(path, 'frames')}expected a non-empty list of frames")
+    rows = []
+    for t, fr in enumerate(frames):
+        if not isinstance(fr, dict) or fr.get("frame") != t:
+            raise DataError(f"{where(path, f'frames[{t}].frame')}expected frame {t} (consecutive from 0)")
+        try:
+            kp = np.asarray(fr["keypoints"], np.float64)
+        except (KeyError, ValueError, TypeError):
+            raise DataError(f"{where(path, f'frames[{t}].keypoints')}missing or not a numeric table") from None
+        if kp.ndim != 2 or kp.shape[0] != lay.num_joints or kp.shape[1] not in (3, 4):
+            raise DataError(
+                f"{where(path, f'frames[{t}].keypoints')}layout {lay.name!r} needs {lay.num_joints} rows "
+                f"of (x, y[, z], confidence), got shape {kp.shape}"
+            )
+        if rows and kp.shape != rows[0].shape:
+            raise DataError(f"{where(path, f'frames[{t}].keypoints')}shape {kp.shape} differs from frame 0")
+        rows.append(kp)
+    arr = np.stack(rows)
+    lab = {"units": doc.get("units", "unknown"), **doc.get("labels", {})}
+    return PoseSequence(arr[..., :-1], arr[..., -1], float(doc["fps"]), lay.name, lab, source=str(path))
+
+
+def write_npz(seq: PoseSequence, path) -> None:
+    np.savez_compressed(path, positions=seq.positions, confidence=seq.confidence, fps=seq.fps,
+                        layout=seq.layout, labels=json.dumps(seq.labels))
+
+
+def read_npz(path) -> PoseSequence:
+    """NPZ with ``positions`` (T, J, D), optional ``confidence``, ``fps``, ``layout``, ``labels`` (JSON).
+
+    Loaded with ``allow_pickle=False``: object arrays are refused.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            d = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{path}: not a readable NPZ file ({e})") from None
+    for key in ("positions", "fps", "layout"):
+        if key not in d:
+            raise DataError(f"{where(path, key)}missing; the file has {sorted(d)}")
+    labels = json.loads(str(d["labels"])) if "labels" in d else {}
+    return PoseSequence(d["positions"], d.get("confidence"), float(d["fps"]), str(d["layout"]), labels,
+                        source=str(path))
