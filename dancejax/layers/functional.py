@@ -1,0 +1,106 @@
+"""Graph, temporal and attention operations as pure functions of arrays.
+
+Layout everywhere: channels last, ``(batch, time, joints, channels)``.
+
+How they are formulated for XLA (measured in ``benchmarks/formulation.py``):
+
+* **Temporal convolution** (kernel ``k×1``) is written as one matmul over
+  ``k`` shifted copies of the input stacked on the channel axis ("im2col on
+  time", ``impl='stack'``) or as a sum of ``k`` shifted matmuls
+  (``impl='shift'``).  Both are plain ``dot_general``s, which XLA:CPU runs well
+  forwards and backwards and which ``jax.vmap`` over per-setting weights turns
+  into *batched* matmuls — a convolution (``impl='conv1d'``, ``'conv2d'``)
+  turns into a grouped convolution there, which XLA:CPU runs poorly.
+* **Graph aggregation** uses the cheaper contraction order: aggregate over
+  joints before the channel projection when ``C_in < C_out``, after it otherwise.
+  Both orders give the same result, bias included (see ``graph_conv``).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+TEMPORAL_IMPLS = ("stack", "shift", "conv1d", "conv2d")
+
+
+def temporal_output_length(t: int, kernel: int, stride: int = 1, dilation: int = 1) -> int:
+    pad = dilation * (kernel - 1) // 2
+    return (t + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def temporal_conv(x, w, b=None, stride: int = 1, dilation: int = 1, impl: str = "stack"):
+    """``k×1`` convolution along time with 'same' zero padding, like PyTorch's
+    ``Conv2d(C_in, C_out, (k, 1), stride=(s, 1), padding=(d(k-1)/2, 0), dilation=(d, 1))``.
+
+    x: (N, T, V, C_in); w: (k, C_in, C_out); b: (C_out,) or None.  Returns (N, T', V, C_out).
+    """
+    k, cin, cout = w.shape
+    n, t, v, _ = x.shape
+    pad = dilation * (k - 1) // 2
+    t_out = temporal_output_length(t, k, stride, dilation)
+    if impl in ("stack", "shift"):
+        xp = jnp.pad(x, ((0, 0), (pad, pad), (0, 0), (0, 0)))
+        span = (t_out - 1) * stride + 1
+        taps = [jax.lax.slice_in_dim(xp, i * dilation, i * dilation + span, stride, axis=1) for i in range(k)]
+        if impl == "stack":
+            y = jnp.concatenate(taps, axis=-1) @ w.reshape(k * cin, cout)
+        else:
+            y = sum(tap @ w[i] for i, tap in enumerate(taps))
+    elif impl == "conv1d":
+        xs = x.transpose(0, 2, 1, 3).reshape(n * v, t, cin)
+        y = jax.lax.conv_general_dilated(xs, w, (stride,), [(pad, pad)], rhs_dilation=(dilation,),
+                                         dimension_numbers=("NWC", "WIO", "NWC"))
+        y = y.reshape(n, v, t_out, cout).transpose(0, 2, 1, 3)
+    elif impl == "conv2d":
+        y = jax.lax.conv_general_dilated(x, w[:, None], (stride, 1), [(pad, pad), (0, 0)],
+                                         rhs_dilation=(dilation, 1), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    else:
+        raise ValueError(f"Unsupported temporal conv impl: {impl!r}; use one of {TEMPORAL_IMPLS}")
+    return y if b is None else y + b
+
+
+def graph_conv(x, a, w, b=None, order: str = "auto"):
+    """ST-GCN spatial graph convolution (Yan et al. 2018, eq. 10 / the original
+    ``ConvTemporalGraphical``): ``y_w = Σ_k Σ_v A[k, v, w] (x_v W_k + b_k)``.
+
+    x: (N, T, V, C_in); a: (K, V, V) (already multiplied by any edge-importance mask);
+    w: (K, C_in, C_out); b: (K, C_out) or None.  ``order`` = 'project_first' (1×1 conv
+    then aggregate, as the original code), 'aggregate_first', or 'auto' (cheaper one).
+    """
+    kk, cin, cout = w.shape
+    if order == "auto":
+        order = "aggregate_first" if cin < cout else "project_first"
+    if order == "project_first":
+        h = jnp.einsum("ntvc,kcd->ntkvd", x, w)
+        y = jnp.einsum("ntkvd,kvw->ntwd", h, a)
+    elif order == "aggregate_first":
+        h = jnp.einsum("ntvc,kvw->ntwkc", x, a)
+        y = h.reshape(*h.shape[:3], kk * cin) @ w.reshape(kk * cin, cout)
+    else:
+        raise ValueError(f"Unsupported graph conv order: {order!r}")
+    if b is not None:
+        # the bias is added before aggregation, so it reaches joint w weighted by Σ_v A[k, v, w]
+        y = y + jnp.einsum("kd,kvw->wd", b, a)
+    return y
+
+
+def multi_head_attention(q, k, v, num_heads: int, mask=None):
+    """softmax(Q Kᵀ / √d_k) V per head (paper eq. 9).  q, k, v: (..., L, C) -> (..., L, C)."""
+    *lead, lq, c = q.shape
+    dh = c // num_heads
+    split = lambda z: z.reshape(*z.shape[:-1], num_heads, dh)
+    logits = jnp.einsum("...qhd,...khd->...hqk", split(q), split(k)) / jnp.sqrt(dh).astype(q.dtype)
+    if mask is not None:
+        logits = jnp.where(mask, logits, -1e30)
+    att = jax.nn.softmax(logits, axis=-1)
+    out = jnp.einsum("...hqk,...khd->...qhd", att, split(v))
+    return out.reshape(*lead, lq, c)
+
+
+def masked_softmax(logits, mask, axis: int = -1):
+    """Softmax over the entries where ``mask`` is true; rows sum to one over their support."""
+    logits = jnp.where(mask, logits, -jnp.inf)
+    m = jnp.max(logits, axis=axis, keepdims=True)
+    e = jnp.where(mask, jnp.exp(logits - jax.lax.stop_gradient(m)), 0.0)
+    return e / jnp.sum(e, axis=axis, keepdims=True)

@@ -1,0 +1,113 @@
+"""Flax (linen) modules over the pure functions in ``functional.py``.
+
+linen keeps parameters and batch statistics as explicit pytrees
+(``{'params': ..., 'batch_stats': ...}``), so every model here is a pure function
+``apply(variables, x, train, rngs)`` that ``jit``, ``grad``, ``vmap`` and sharding
+compose with, without special cases (SPEC §6).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import linen as nn
+
+from dancejax.layers import functional as F
+
+
+def torch_uniform(fan_in: int):
+    """PyTorch's default Conv/Linear init: U(-1/√fan_in, 1/√fan_in) (kaiming_uniform a=√5)."""
+    bound = 1.0 / np.sqrt(fan_in)
+
+    def init(key, shape, dtype=jnp.float32):
+        return jax.random.uniform(key, shape, dtype, -bound, bound)
+
+    return init
+
+
+class BatchNorm(nn.Module):
+    """Batch norm over every axis but the last, with PyTorch's conventions made explicit.
+
+    ``momentum`` is PyTorch's (``running = (1 − m)·running + m·batch``; flax's own
+    BatchNorm uses ``1 − m``).  With ``unbiased_running_var`` the running variance is
+    updated with the unbiased batch variance (PyTorch), while the batch itself is
+    always normalised with the biased one.
+    """
+
+    momentum: float = 0.1
+    epsilon: float = 1e-5
+    unbiased_running_var: bool = True
+
+    @nn.compact
+    def __call__(self, x, train: bool):
+        c = x.shape[-1]
+        scale = self.param("scale", nn.initializers.ones, (c,))
+        bias = self.param("bias", nn.initializers.zeros, (c,))
+        ra_mean = self.variable("batch_stats", "mean", lambda: jnp.zeros((c,), jnp.float32))
+        ra_var = self.variable("batch_stats", "var", lambda: jnp.ones((c,), jnp.float32))
+        if train:
+            axes = tuple(range(x.ndim - 1))
+            mean = x.mean(axes)
+            var = ((x - mean) ** 2).mean(axes)
+            if not self.is_initializing():
+                n = np.prod([x.shape[a] for a in axes])
+                run_var = var * (n / max(n - 1, 1)) if self.unbiased_running_var else var
+                m = self.momentum
+                ra_mean.value = (1 - m) * ra_mean.value + m * jax.lax.stop_gradient(mean)
+                ra_var.value = (1 - m) * ra_var.value + m * jax.lax.stop_gradient(run_var)
+        else:
+            mean, var = ra_mean.value, ra_var.value
+        return (x - mean) * jax.lax.rsqrt(var + self.epsilon) * scale + bias
+
+
+class TemporalConv(nn.Module):
+    """``k×1`` convolution along time, parameters (k, C_in, C_out) + (C_out,)."""
+
+    features: int
+    kernel: int = 9
+    stride: int = 1
+    dilation: int = 1
+    use_bias: bool = True
+    impl: str = "stack"
+
+    @nn.compact
+    def __call__(self, x):
+        cin = x.shape[-1]
+        init = torch_uniform(cin * self.kernel)
+        w = self.param("kernel", init, (self.kernel, cin, self.features))
+        b = self.param("bias", init, (self.features,)) if self.use_bias else None
+        return F.temporal_conv(x, w, b, self.stride, self.dilation, self.impl)
+
+
+class GraphConv(nn.Module):
+    """ST-GCN spatial graph convolution over K partition subsets (``graph_conv``)."""
+
+    features: int
+    order: str = "auto"
+
+    @nn.compact
+    def __call__(self, x, a):
+        kk = a.shape[0]
+        cin = x.shape[-1]
+        init = torch_uniform(cin)
+        w = self.param("kernel", init, (kk, cin, self.features))
+        b = self.param("bias", init, (kk, self.features))
+        return F.graph_conv(x, a, w, b, self.order)
+
+
+class Dense(nn.Module):
+    """Linear layer with PyTorch's default initialisation (for checkpoint/parity work)."""
+
+    features: int
+    use_bias: bool = True
+
+    @nn.compact
+    def __call__(self, x):
+        cin = x.shape[-1]
+        init = torch_uniform(cin)
+        w = self.param("kernel", init, (cin, self.features))
+        y = x @ w
+        if self.use_bias:
+            y = y + self.param("bias", init, (self.features,))
+        return y

@@ -1,0 +1,119 @@
+"""MKFF-ST-GCN (paper §III-B, SPEC §4): ST-GCN backbone + multi-kinematic feature fusion.
+
+Input: a window of noisy 2D keypoints (N, T, J, 2), normalised (see
+``dancejax.recognition.normalize``), and their confidences (N, T, J).
+Outputs: refined keypoints (N, T, J, 2) = input + predicted offset, and style logits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+from flax import linen as nn
+
+from dancejax.kinematics import kinematic_features
+from dancejax.layers.functional import multi_head_attention
+from dancejax.layers.modules import Dense
+from dancejax.models.stgcn import SMALL_STRIDES, SMALL_WIDTHS, STGCN, GraphConfig
+
+
+class MKFFBlock(nn.Module):
+    """Pre-LN transformer block over frames (eq. 8–9), with this block's own learned
+    positional embedding added to the queries, keys and values."""
+
+    heads: int = 4
+    mlp_ratio: int = 2
+    dropout: float = 0.0
+
+    @nn.compact
+    def __call__(self, z, train: bool):
+        t, c = z.shape[-2:]
+        pos = self.param("pos_embedding", nn.initializers.normal(0.02), (t, c))
+        h = nn.LayerNorm(name="ln_attn")(z)
+        q = Dense(c, name="q")(h) + pos
+        k = Dense(c, name="k")(h) + pos
+        v = Dense(c, name="v")(h) + pos
+        att = Dense(c, name="out")(multi_head_attention(q, k, v, self.heads))
+        z = z + nn.Dropout(self.dropout, deterministic=not train)(att)
+        h = nn.LayerNorm(name="ln_mlp")(z)
+        h = Dense(c, name="mlp_out")(nn.gelu(Dense(self.mlp_ratio * c, name="mlp_in")(h)))
+        return z + nn.Dropout(self.dropout, deterministic=not train)(h)
+
+
+class MKFF(nn.Module):
+    """Multi-kinematic feature fusion (eq. 7–9): velocity F1 and acceleration F2, flattened
+    per frame to J·D, ``Z0 = concat(F1, F2) W0``, three pre-LN blocks, activation, dropout.
+
+    ``features`` selects the kinematic inputs: ('velocity', 'acceleration') is the paper's;
+    one of them alone gives the ablations.
+    """
+
+    width: int = 64
+    blocks: int = 3
+    heads: int = 4
+    dropout: float = 0.1
+    interval: int = 1
+    features: Sequence[str] = ("velocity", "acceleration")
+
+    @nn.compact
+    def __call__(self, x, train: bool):
+        n, t, j, d = x.shape
+        vel, acc = kinematic_features(x, self.interval)
+        parts = {"velocity": vel, "acceleration": acc}
+        f = jnp.concatenate([parts[k].reshape(n, t, j * d) for k in self.features], -1)
+        z = Dense(self.width, use_bias=False, name="W0")(f)
+        for i in range(self.blocks):
+            z = MKFFBlock(self.heads, dropout=self.dropout, name=f"block_{i}")(z, train)
+        return nn.Dropout(self.dropout, deterministic=not train)(nn.gelu(z))
+
+
+@dataclasses.dataclass(frozen=True)
+class RecognitionModelConfig:
+    """Architecture of the refinement + style models; ``kind`` picks the model."""
+
+    kind: str = "mkff_stgcn"  # 'mkff_stgcn' | 'stgcn' | 'hbrnn'
+    num_styles: int = 5
+    widths: tuple[int, ...] = SMALL_WIDTHS
+    strides: tuple[int, ...] = SMALL_STRIDES
+    graph: GraphConfig = GraphConfig()
+    mkff_width: int = 64
+    mkff_blocks: int = 3
+    mkff_heads: int = 4
+    mkff_features: tuple[str, ...] = ("velocity", "acceleration")
+    decoder_width: int = 64
+    dropout: float = 0.1
+    impl: str = "conv1d"
+
+
+class MKFFSTGCN(nn.Module):
+    """The backbone plus MKFF fusion, a per-joint offset decoder and a style head.
+
+    With ``use_mkff=False`` it is the plain ST-GCN refinement baseline (same backbone,
+    decoder and head)."""
+
+    cfg: RecognitionModelConfig
+    use_mkff: bool = True
+
+    @nn.compact
+    def __call__(self, x, conf, train: bool = False):
+        c = self.cfg
+        n, t, j, d = x.shape
+        inp = jnp.concatenate([x, conf[..., None]], -1)  # (x, y, score) like ST-GCN's input
+        feat, _ = STGCN(c.graph, c.widths, c.strides, None, c.dropout, impl=c.impl, name="backbone")(inp, train)
+        if feat.shape[1] != t:  # strided backbones: back to the window's temporal resolution
+            feat = jnp.repeat(feat, t // feat.shape[1], axis=1)[:, :t]
+        parts = [feat]
+        if self.use_mkff:
+            mk = MKFF(c.mkff_width, c.mkff_blocks, c.mkff_heads, c.dropout, features=c.mkff_features,
+                      name="mkff")(x, train)
+            parts.append(jnp.broadcast_to(mk[:, :, None, :], (n, t, j, mk.shape[-1])))
+        fused = nn.relu(Dense(c.decoder_width, name="fuse")(jnp.concatenate(parts, -1)))
+        # per-joint decoder: shared MLP plus a learned per-joint embedding
+        joint_emb = self.param("joint_embedding", nn.initializers.normal(0.02), (j, c.decoder_width))
+        h = nn.relu(Dense(c.decoder_width, name="dec_hidden")(fused + joint_emb))
+        offset = Dense(d, name="dec_out", use_bias=True)(h)
+        logits = Dense(c.num_styles, name="style_head")(fused.mean(axis=(1, 2)))
+        return x + offset, logits

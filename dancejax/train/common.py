@@ -1,0 +1,199 @@
+"""Training machinery shared by every task: state, optimizers, checkpoints, the epoch loop.
+
+* ``TrainState`` is a plain pytree (step, params, batch_stats, opt_state), so a
+  train step is a pure function ``(state, batch, rng) -> (state, metrics)``.
+* Optimizers are built with ``optax.inject_hyperparams`` so the learning rate and
+  weight decay live in the optimizer state as arrays: one compiled step serves any
+  value, and a study can vmap over them.
+* ``Checkpointer`` writes orbax checkpoints: periodic (keep-last-N) and
+  best-by-validation, both atomic (orbax writes to a temporary folder and renames).
+* ``fit`` runs epochs with progress (step, loss, ETA), checkpoints, and resumes
+  exactly: the data order of epoch e comes from (seed, e) and the step RNG from
+  ``fold_in(key, step)``, so a resumed run repeats an uninterrupted one bit for bit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import orbax.checkpoint as ocp
+from flax import struct
+
+
+@struct.dataclass
+class TrainState:
+    step: jnp.ndarray
+    params: Any
+    batch_stats: Any
+    opt_state: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimConfig:
+    """``sgd``: SGD with momentum (the paper's preset); ``adam``: Adam (prediction presets)."""
+
+    name: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    lr_decay: float = 0.95  # multiplied in once per epoch
+    weight_decay: float = 0.0
+    clip_norm: float = 0.0  # 0 = no clipping
+
+
+def make_optimizer(cfg: OptimConfig) -> optax.GradientTransformation:
+    if cfg.name not in ("sgd", "adam"):
+        raise ValueError(f"Unsupported optimizer: {cfg.name!r}")
+
+    def build(learning_rate, weight_decay):
+        parts = [optax.clip_by_global_norm(cfg.clip_norm)] if cfg.clip_norm > 0 else []
+        parts.append(optax.add_decayed_weights(weight_decay))
+        if cfg.name == "sgd":
+            parts.append(optax.sgd(learning_rate, momentum=cfg.momentum))
+        else:
+            parts.append(optax.adam(learning_rate))
+        return optax.chain(*parts)
+
+    return optax.inject_hyperparams(build)(learning_rate=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def set_learning_rate(opt_state, lr):
+    """Return ``opt_state`` with its injected learning rate replaced (traceable)."""
+    hp = dict(opt_state.hyperparams)
+    hp["learning_rate"] = jnp.asarray(lr, jnp.float32)
+    return opt_state._replace(hyperparams=hp)
+
+
+def epoch_learning_rate(base_lr, decay, step, steps_per_epoch: int):
+    """lr × decay^epoch, the paper's per-epoch exponential decay."""
+    return base_lr * decay ** (step // steps_per_epoch).astype(jnp.float32)
+
+
+def tree_l2(tree) -> jnp.ndarray:
+    return jnp.sqrt(sum(jnp.vdot(x, x).real for x in jax.tree_util.tree_leaves(tree)))
+
+
+class Checkpointer:
+    """Periodic (keep-last-N) and best-by-validation orbax checkpoints in ``workdir``."""
+
+    def __init__(self, workdir, keep: int = 3):
+        self.workdir = Path(workdir).resolve()
+        opts = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
+        self.periodic = ocp.CheckpointManager(self.workdir / "periodic", options=opts)
+        best_opts = ocp.CheckpointManagerOptions(max_to_keep=1, create=True)
+        self.best = ocp.CheckpointManager(self.workdir / "best", options=best_opts)
+
+    def save(self, epoch: int, state: TrainState, meta: dict, best: bool = False):
+        args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
+        self.periodic.save(epoch, args=args)
+        if best:
+            self.best.save(epoch, args=ocp.args.Composite(state=ocp.args.StandardSave(state),
+                                                          meta=ocp.args.JsonSave(meta)))
+        self.periodic.wait_until_finished()
+        self.best.wait_until_finished()
+
+    def latest_epoch(self) -> int | None:
+        return self.periodic.latest_step()
+
+    def restore(self, template: TrainState, which: str = "periodic", epoch: int | None = None):
+        mgr = self.periodic if which == "periodic" else self.best
+        epoch = mgr.latest_step() if epoch is None else epoch
+        if epoch is None:
+            raise FileNotFoundError(f"no {which} checkpoint in {self.workdir}")
+        abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, template)
+        out = mgr.restore(epoch, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract),
+                                                         meta=ocp.args.JsonRestore()))
+        return epoch, out["state"], out["meta"]
+
+    def close(self):
+        self.periodic.close()
+        self.best.close()
+
+
+class Progress:
+    """One line per log interval: epoch, step, loss, steps/s, ETA."""
+
+    def __init__(self, total_steps: int, name: str, every: int = 20, stream=sys.stdout):
+        self.total, self.name, self.every, self.stream = total_steps, name, every, stream
+        self.t0 = time.perf_counter()
+        self.done = 0
+
+    def update(self, epoch: int, step: int, metrics: dict):
+        self.done += 1
+        if self.done % self.every and step != self.total:
+            return
+        el = time.perf_counter() - self.t0
+        rate = self.done / max(el, 1e-9)
+        eta = (self.total - step) / max(rate, 1e-9)
+        ms = " ".join(f"{k} {float(v):.4f}" for k, v in metrics.items())
+        print(f"  [{self.name}] epoch {epoch} step {step}/{self.total} {ms} | {rate:.1f} steps/s, ETA {eta:.0f}s",
+              file=self.stream, flush=True)
+
+
+def fit(
+    state: TrainState,
+    train_step: Callable,
+    epoch_batches: Callable[[int], Iterable],
+    epochs: int,
+    key,
+    validate: Callable[[TrainState], float] | None = None,
+    workdir=None,
+    keep: int = 3,
+    name: str = "train",
+    stop_after_epochs: int | None = None,
+    log_every: int = 20,
+    steps_per_epoch: int | None = None,
+):
+    """Train for ``epochs``, resuming from ``workdir`` if it holds a checkpoint.
+
+    ``epoch_batches(e)`` yields the batches of epoch e (a pure function of e).
+    ``validate(state)`` returns a score, higher is better, for best-checkpointing.
+    ``stop_after_epochs`` ends this call early (as if interrupted) after that many epochs.
+    Returns (state, history) with per-epoch mean loss and validation score.
+    """
+    ckpt = Checkpointer(workdir, keep) if workdir else None
+    start, history, best = 0, [], -np.inf
+    if ckpt is not None and ckpt.latest_epoch() is not None:
+        last, state, meta = ckpt.restore(state)
+        start, history, best = last + 1, meta["history"], meta["best"]
+        print(f"  [{name}] resumed from {ckpt.workdir} after epoch {last}", flush=True)
+    spe = steps_per_epoch
+    prog = Progress((spe or 1) * epochs, name, log_every) if spe else None
+    if prog is not None:
+        prog.done = start * spe
+    run_epochs = 0
+    for epoch in range(start, epochs):
+        losses = []
+        for batch in epoch_batches(epoch):
+            state, metrics = train_step(state, batch, jax.random.fold_in(key, state.step))
+            losses.append(metrics["loss"])
+            if prog is not None:
+                prog.update(epoch, int(state.step), {k: v for k, v in metrics.items()})
+        entry = {"epoch": epoch, "loss": float(np.mean(jax.device_get(losses)))}
+        if validate is not None:
+            entry["val"] = float(validate(state))
+        history.append(entry)
+        is_best = validate is not None and entry["val"] > best
+        best = max(best, entry.get("val", -np.inf))
+        if ckpt is not None:
+            ckpt.save(epoch, state, {"history": history, "best": best if np.isfinite(best) else -1e30},
+                      best=is_best)
+        run_epochs += 1
+        if stop_after_epochs is not None and run_epochs >= stop_after_epochs:
+            break
+    if ckpt is not None:
+        ckpt.close()
+    return state, history
+
+
+def save_json(path, obj):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(obj, indent=1, default=float))
