@@ -1,0 +1,109 @@
+"""Layers against plain NumPy references on random inputs.  Tolerances: float32 vs float64
+references, rtol 1e-4 / atol 1e-5 unless stated."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dancejax.graph import spatial_partition
+from dancejax.layers import functional as F
+from dancejax.layers.modules import BatchNorm
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def np_temporal_conv(x, w, b, stride, dilation):
+    k, cin, cout = w.shape
+    n, t, v, _ = x.shape
+    pad = dilation * (k - 1) // 2
+    xp = np.pad(x, ((0, 0), (pad, pad), (0, 0), (0, 0)))
+    t_out = (t + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    y = np.zeros((n, t_out, v, cout))
+    for o in range(t_out):
+        for i in range(k):
+            y[:, o] += xp[:, o * stride + i * dilation] @ w[i]
+    return y + b
+
+
+@pytest.mark.parametrize("impl", F.TEMPORAL_IMPLS)
+@pytest.mark.parametrize("stride,dilation,k", [(1, 1, 9), (2, 1, 9), (1, 2, 3), (2, 3, 3), (1, 1, 1)])
+def test_temporal_conv(impl, stride, dilation, k):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 17, 5, 4))
+    w = rng.normal(size=(k, 4, 6))
+    b = rng.normal(size=(6,))
+    y = F.temporal_conv(jnp.asarray(x, jnp.float32), jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32),
+                        stride, dilation, impl)
+    np.testing.assert_allclose(y, np_temporal_conv(x, w, b, stride, dilation), rtol=RTOL, atol=1e-4)
+    assert y.shape[1] == F.temporal_output_length(17, k, stride, dilation)
+
+
+def np_graph_conv(x, a, w, b):
+    """The original ConvTemporalGraphical: 1×1 conv to K·C_out (with bias), then Σ_k x_k A_k."""
+    kk = a.shape[0]
+    y = 0
+    for k in range(kk):
+        h = x @ w[k] + b[k]  # (N, T, V, C_out)
+        y = y + np.einsum("ntvc,vw->ntwc", h, a[k])
+    return y
+
+
+@pytest.mark.parametrize("order", ["project_first", "aggregate_first", "auto"])
+@pytest.mark.parametrize("cin,cout", [(3, 8), (8, 8), (8, 4)])
+def test_graph_conv(order, cin, cout):
+    rng = np.random.default_rng(1)
+    a = spatial_partition("lsp14", "spatial") * rng.uniform(0.5, 1.5, size=(3, 14, 14))  # with importance
+    x = rng.normal(size=(2, 6, 14, cin))
+    w = rng.normal(size=(3, cin, cout))
+    b = rng.normal(size=(3, cout))
+    y = F.graph_conv(*(jnp.asarray(z, jnp.float32) for z in (x, a, w, b)), order=order)
+    np.testing.assert_allclose(y, np_graph_conv(x, a, w, b), rtol=RTOL, atol=1e-4)
+
+
+def np_attention(q, k, v, heads):
+    lq, c = q.shape
+    dh = c // heads
+    out = np.zeros_like(q)
+    for h in range(heads):
+        sl = slice(h * dh, (h + 1) * dh)
+        s = q[:, sl] @ k[:, sl].T / np.sqrt(dh)
+        p = np.exp(s - s.max(-1, keepdims=True))
+        p /= p.sum(-1, keepdims=True)
+        out[:, sl] = p @ v[:, sl]
+    return out
+
+
+def test_attention():
+    rng = np.random.default_rng(2)
+    q, k, v = (rng.normal(size=(3, 7, 8)) for _ in range(3))
+    y = F.multi_head_attention(*(jnp.asarray(z, jnp.float32) for z in (q, k, v)), num_heads=2)
+    for i in range(3):
+        np.testing.assert_allclose(y[i], np_attention(q[i], k[i], v[i], 2), rtol=RTOL, atol=ATOL)
+
+
+def test_masked_softmax_rows_sum_to_one_on_support():
+    rng = np.random.default_rng(3)
+    mask = rng.uniform(size=(6, 6)) < 0.5
+    mask[np.arange(6), np.arange(6)] = True
+    p = np.asarray(F.masked_softmax(jnp.asarray(rng.normal(size=(6, 6)), jnp.float32), mask))
+    np.testing.assert_allclose(p.sum(-1), 1.0, rtol=1e-6)
+    assert (p[~mask] == 0).all()
+
+
+@pytest.mark.parametrize("unbiased", [True, False])
+def test_batchnorm_conventions(unbiased):
+    rng = np.random.default_rng(4)
+    x = rng.normal(2.0, 3.0, size=(4, 5, 3)).astype(np.float32)
+    bn = BatchNorm(momentum=0.1, unbiased_running_var=unbiased)
+    v = bn.init(jax.random.key(0), x, train=False)
+    y, upd = bn.apply(v, x, train=True, mutable=["batch_stats"])
+    flat = x.reshape(-1, 3).astype(np.float64)
+    mean, var_b = flat.mean(0), flat.var(0)
+    np.testing.assert_allclose(y, (x - mean) / np.sqrt(var_b + 1e-5), rtol=1e-4, atol=1e-4)
+    run_var = flat.var(0, ddof=1) if unbiased else var_b
+    np.testing.assert_allclose(upd["batch_stats"]["mean"], 0.9 * 0 + 0.1 * mean, rtol=1e-5)
+    np.testing.assert_allclose(upd["batch_stats"]["var"], 0.9 * 1 + 0.1 * run_var, rtol=1e-5)
+    ye = bn.apply({**v, **upd}, x, train=False)
+    np.testing.assert_allclose(ye, (x - upd["batch_stats"]["mean"]) / np.sqrt(upd["batch_stats"]["var"] + 1e-5),
+                               rtol=1e-4, atol=1e-4)
