@@ -39,6 +39,12 @@ class PredictionModelConfig:
 
 # ------------------------------------------------------------------ STGA-Net
 
+def local_attention_weights(m, graph):
+    """``softmax(M ⊙ Ã)`` row-wise over the graph's entries only (zero elsewhere)."""
+    a = jnp.asarray(graph, jnp.float32)
+    return masked_softmax(m * a, a > 0)
+
+
 class LocalGraphAttention(nn.Module):
     """``softmax(M ⊙ Ã) X W`` (paper eq. 11), masked to the graph's entries, with separate
     weights for the self term (diagonal) and the neighbour term."""
@@ -46,14 +52,10 @@ class LocalGraphAttention(nn.Module):
     graph: tuple  # (J, J) 0/1 as nested tuples (hashable)
     features: int
 
-    def attention(self):
-        a = jnp.asarray(np.asarray(self.graph, np.float32))
-        m = self.param("M", nn.initializers.ones, a.shape)
-        return masked_softmax(m * a, a > 0)
-
     @nn.compact
     def __call__(self, x):
-        att = self.attention()
+        a = np.asarray(self.graph, np.float32)
+        att = local_attention_weights(self.param("M", nn.initializers.ones, a.shape), a)
         eye = jnp.eye(att.shape[0])
         xs = Dense(self.features, name="W_self")(x)
         xn = Dense(self.features, use_bias=False, name="W_neigh")(x)
