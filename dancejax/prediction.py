@@ -50,7 +50,8 @@ class PredictionConfig:
     stride: int = 5
     loss: str = "l2"  # mean per-joint position error; 'l1' = mean absolute coordinate error
     max_train_windows: int | None = None
-    seed: int = 0
+    seed: int = 0  # initialisation and step RNG
+    data_seed: int | None = None  # data order and augmentation; None = ``seed``
 
     @staticmethod
     def default(method: str = "stga_net", obs: int = 10, pred: int = 10, **kw) -> "PredictionConfig":
@@ -135,7 +136,7 @@ def augment_batch(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
 
 
 def epoch_batches(data: PredictionData, cfg: PredictionConfig, epoch: int):
-    rng = np.random.default_rng([cfg.seed, epoch, 7])
+    rng = np.random.default_rng([cfg.seed if cfg.data_seed is None else cfg.data_seed, epoch, 7])
     order = rng.permutation(len(data.train))
     if cfg.max_train_windows:
         order = order[: cfg.max_train_windows]
@@ -219,7 +220,10 @@ def pose_loss(pred, gt, kind: str = "l2"):
 
 def default_hparams(cfg: PredictionConfig) -> dict:
     return {"lr": jnp.float32(cfg.optim.lr), "lr_decay": jnp.float32(cfg.optim.lr_decay),
-            "weight_decay": jnp.float32(cfg.optim.weight_decay)}
+            "weight_decay": jnp.float32(cfg.optim.weight_decay), "dropout": jnp.float32(cfg.model.dropout)}
+
+
+HPARAMS = ("lr", "lr_decay", "weight_decay", "dropout")
 
 
 def init_state(cfg: PredictionConfig, key) -> TrainState:
@@ -231,13 +235,13 @@ def init_state(cfg: PredictionConfig, key) -> TrainState:
 
 def make_train_step(cfg: PredictionConfig, spe: int, jit: bool = True):
     """``(state, batch, rng, hparams) -> (state, metrics)``, one compiled program per model."""
-    model = build_predictor(cfg.model)
     tx = make_optimizer(cfg.optim)
     o = cfg.model.obs
     trace_count = {"n": 0}
 
     def step(state: TrainState, batch, rng, hp):
         trace_count["n"] += 1
+        model = build_predictor(dataclasses.replace(cfg.model, dropout=hp["dropout"]))  # the rate is an array
         w = batch["window"]
         obs, fut = w[:, :o], w[:, o:]
 
@@ -260,13 +264,20 @@ def make_train_step(cfg: PredictionConfig, spe: int, jit: bool = True):
 
 
 def train_method(cfg: PredictionConfig, data: PredictionData, workdir=None, stop_after_epochs=None,
-                 log_every: int = 20):
+                 log_every: int = 20, mesh=None):
     t0 = time.perf_counter()
     key = jax.random.key(cfg.seed)
     state = init_state(cfg, key)
     spe = steps_per_epoch(data, cfg)
     step = make_train_step(cfg, spe)
     hp = default_hparams(cfg)
+    put = None
+    if mesh is not None:  # data parallel: batch sharded, state replicated, reductions by the compiler
+        from dancejax.parallel import check_batch, replicate, shard_batch
+
+        check_batch(cfg.batch_size, mesh)
+        state = replicate(state, mesh)
+        put = lambda b: shard_batch(b, mesh)  # noqa: E731
     val = data.val
 
     def validate(st):
@@ -274,8 +285,10 @@ def train_method(cfg: PredictionConfig, data: PredictionData, workdir=None, stop
         return -float(jnp.linalg.norm(pr - val[:, cfg.model.obs:], axis=-1).mean())
 
     state, history = fit(state, lambda s, b, r: step(s, b, r, hp), lambda e: epoch_batches(data, cfg, e), cfg.epochs,
-                         jax.random.fold_in(key, 1), validate if workdir else None, workdir, name=cfg.method,
-                         stop_after_epochs=stop_after_epochs, steps_per_epoch=spe, log_every=log_every)
+                         jax.random.fold_in(key, 1), validate if workdir and jax.process_count() == 1 else None, workdir,
+                         name=cfg.method,
+                         stop_after_epochs=stop_after_epochs, steps_per_epoch=spe, log_every=log_every,
+                         put_batch=put)
     return {"params": state.params, "batch_stats": state.batch_stats}, history, time.perf_counter() - t0
 
 

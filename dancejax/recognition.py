@@ -57,7 +57,8 @@ class RecognitionConfig:
     noise_strength: float = 1.0
     augment: AugmentConfig = AugmentConfig()
     max_train_windows: int | None = None
-    seed: int = 0
+    seed: int = 0  # initialisation and step RNG
+    data_seed: int | None = None  # data order and virtual cameras; None = ``seed``
 
     @staticmethod
     def paper(method: str = "mkff_stgcn", **kw) -> "RecognitionConfig":
@@ -223,7 +224,7 @@ def load_data(ds: DanceDataset, window: int = 32, stride: int = 8, seed: int = 0
 
 def epoch_batches(data: RecognitionData, cfg: RecognitionConfig, epoch: int):
     """Batches of epoch ``epoch``: a pure function of (seed, epoch) — exact resume."""
-    rng = np.random.default_rng([cfg.seed, epoch])
+    rng = np.random.default_rng([cfg.seed if cfg.data_seed is None else cfg.data_seed, epoch])
     n = len(data.train3d.positions)
     order = rng.permutation(n)
     if cfg.max_train_windows:
@@ -255,7 +256,11 @@ def default_hparams(cfg: RecognitionConfig) -> dict:
         "lam": jnp.float32(cfg.lam),
         "style_weight": jnp.float32(cfg.style_weight),
         "noise_strength": jnp.float32(cfg.noise_strength),
+        "dropout": jnp.float32(cfg.model.dropout),
     }
+
+
+HPARAMS = ("lr", "lr_decay", "weight_decay", "lam", "style_weight", "noise_strength", "dropout")
 
 
 def init_state(cfg: RecognitionConfig, key) -> TrainState:
@@ -274,7 +279,6 @@ def make_train_step(cfg: RecognitionConfig, data: RecognitionData, spe: int, jit
     Augmentation, detector noise, normalisation, forward, loss (eq. 10 + weighted CE)
     and the optimizer update all happen inside, so the host only feeds clean windows.
     """
-    model = build_model(cfg.model)
     tx = make_optimizer(cfg.optim)
     noise, run = data.noise, data.run_length
     aug = cfg.augment
@@ -294,6 +298,7 @@ def make_train_step(cfg: RecognitionConfig, data: RecognitionData, spe: int, jit
 
     def step(state: TrainState, batch, rng, hp):
         trace_count["n"] += 1
+        model = build_model(dataclasses.replace(cfg.model, dropout=hp["dropout"]))  # the rate is an array
         b = batch["clean"].shape[0]
         k_in, k_drop = jax.random.split(rng)
         xn, conf, target = jax.vmap(make_input, in_axes=(0, 0, None))(
@@ -377,7 +382,7 @@ def tune_filter(kind: str, val: dict, alpha: float = 0.05) -> tuple[dict, float]
 
 
 def train_method(cfg: RecognitionConfig, data: RecognitionData, workdir=None, stop_after_epochs=None,
-                 log_every: int = 20):
+                 log_every: int = 20, mesh=None):
     """Train one method; returns (variables, history, seconds)."""
     t0 = time.perf_counter()
     key = jax.random.key(cfg.seed)
@@ -385,6 +390,13 @@ def train_method(cfg: RecognitionConfig, data: RecognitionData, workdir=None, st
     spe = steps_per_epoch(data, cfg)
     step = make_train_step(cfg, data, spe)
     hp = default_hparams(cfg)
+    put = None
+    if mesh is not None:  # data parallel: batch sharded, state replicated, reductions by the compiler
+        from dancejax.parallel import check_batch, replicate, shard_batch
+
+        check_batch(cfg.batch_size, mesh)
+        state = replicate(state, mesh)
+        put = lambda b: shard_batch(b, mesh)  # noqa: E731
     val = data.sets["sim_val"]
 
     def validate(st):
@@ -392,6 +404,8 @@ def train_method(cfg: RecognitionConfig, data: RecognitionData, workdir=None, st
         return pck_table(pred, val["gt"], val["visible"], (0.05,))[0.05]["mean"]
 
     state, history = fit(state, lambda s, b, r: step(s, b, r, hp), lambda e: epoch_batches(data, cfg, e),
-                         cfg.epochs, jax.random.fold_in(key, 1), validate, workdir, name=cfg.method,
-                         stop_after_epochs=stop_after_epochs, steps_per_epoch=spe, log_every=log_every)
+                         cfg.epochs, jax.random.fold_in(key, 1), validate if jax.process_count() == 1 else None,
+                         workdir, name=cfg.method,
+                         stop_after_epochs=stop_after_epochs, steps_per_epoch=spe, log_every=log_every,
+                         put_batch=put)
     return {"params": state.params, "batch_stats": state.batch_stats}, history, time.perf_counter() - t0

@@ -8,6 +8,8 @@ compose with, without special cases (SPEC §6).
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -59,6 +61,22 @@ class BatchNorm(nn.Module):
         else:
             mean, var = ra_mean.value, ra_var.value
         return (x - mean) * jax.lax.rsqrt(var + self.epsilon) * scale + bias
+
+
+class Dropout(nn.Module):
+    """Inverted dropout whose rate may be a traced array, so that a vmapped study can give
+    each setting its own rate in one compiled program.  Same masks as ``flax.linen.Dropout``
+    for the same key and rate."""
+
+    rate: Any = 0.0
+
+    @nn.compact
+    def __call__(self, x, deterministic: bool):
+        if deterministic or (isinstance(self.rate, (int, float)) and self.rate == 0.0):
+            return x
+        keep = 1.0 - jnp.asarray(self.rate, x.dtype)
+        mask = jax.random.bernoulli(self.make_rng("dropout"), keep, x.shape)
+        return jax.lax.select(mask, x / keep, jnp.zeros_like(x))
 
 
 class TemporalConv(nn.Module):

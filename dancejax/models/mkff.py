@@ -16,7 +16,7 @@ from flax import linen as nn
 
 from dancejax.kinematics import kinematic_features
 from dancejax.layers.functional import multi_head_attention
-from dancejax.layers.modules import Dense
+from dancejax.layers.modules import Dense, Dropout
 from dancejax.models.stgcn import SMALL_STRIDES, SMALL_WIDTHS, STGCN, GraphConfig
 
 
@@ -37,10 +37,10 @@ class MKFFBlock(nn.Module):
         k = Dense(c, name="k")(h) + pos
         v = Dense(c, name="v")(h) + pos
         att = Dense(c, name="out")(multi_head_attention(q, k, v, self.heads))
-        z = z + nn.Dropout(self.dropout, deterministic=not train)(att)
+        z = z + Dropout(self.dropout)(att, deterministic=not train)
         h = nn.LayerNorm(name="ln_mlp")(z)
         h = Dense(c, name="mlp_out")(nn.gelu(Dense(self.mlp_ratio * c, name="mlp_in")(h)))
-        return z + nn.Dropout(self.dropout, deterministic=not train)(h)
+        return z + Dropout(self.dropout)(h, deterministic=not train)
 
 
 class MKFF(nn.Module):
@@ -67,7 +67,7 @@ class MKFF(nn.Module):
         z = Dense(self.width, use_bias=False, name="W0")(f)
         for i in range(self.blocks):
             z = MKFFBlock(self.heads, dropout=self.dropout, name=f"block_{i}")(z, train)
-        return nn.Dropout(self.dropout, deterministic=not train)(nn.gelu(z))
+        return Dropout(self.dropout)(nn.gelu(z), deterministic=not train)
 
 
 @dataclasses.dataclass(frozen=True)

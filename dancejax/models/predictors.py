@@ -16,7 +16,7 @@ from flax import linen as nn
 from dancejax.dct import dct_matrix
 from dancejax.graph import connection_graph, symmetric_graph
 from dancejax.layers.functional import masked_softmax
-from dancejax.layers.modules import BatchNorm, Dense, TemporalConv
+from dancejax.layers.modules import BatchNorm, Dense, Dropout, TemporalConv
 from dancejax.models.ggru import GraphGRUDecoder
 from dancejax.skeleton import LSP14_PARTS, get_layout
 
@@ -101,7 +101,7 @@ class STGABlock(nn.Module):
         h = nn.relu(BatchNorm(name="bn_spatial")(local + glob, train))
         h = TemporalConv(self.features, 3, 1, self.dilation, impl=self.impl, name="tcn")(h)
         h = BatchNorm(name="bn_temporal")(h, train)
-        h = nn.Dropout(self.dropout, deterministic=not train)(h)
+        h = Dropout(self.dropout)(h, deterministic=not train)
         return nn.relu(h + x)
 
 
@@ -154,7 +154,7 @@ class LTDBlock(nn.Module):
         for i in range(2):
             h = LTDGraphConv(f, name=f"gc{i}")(h)
             h = BatchNorm(name=f"bn{i}")(h.reshape(n, nodes * f), train).reshape(n, nodes, f)
-            h = nn.Dropout(self.dropout, deterministic=not train)(jnp.tanh(h))
+            h = Dropout(self.dropout)(jnp.tanh(h), deterministic=not train)
         return h + x
 
 
@@ -175,7 +175,7 @@ class LTD(nn.Module):
         coef = jnp.einsum("kt,ntc->nck", dct, padded)  # (N, nodes, L)
         h = LTDGraphConv(c.width, name="gc_in")(coef)
         h = BatchNorm(name="bn_in")(h.reshape(n, -1), train).reshape(h.shape)
-        h = nn.Dropout(c.dropout, deterministic=not train)(jnp.tanh(h))
+        h = Dropout(c.dropout)(jnp.tanh(h), deterministic=not train)
         for i in range(c.ltd_blocks):
             h = LTDBlock(c.width, c.dropout, name=f"block_{i}")(h, train)
         out = LTDGraphConv(length, name="gc_out")(h) + coef

@@ -18,7 +18,7 @@ import numpy as np
 from flax import linen as nn
 
 from dancejax.graph import spatial_partition
-from dancejax.layers.modules import BatchNorm, Dense, GraphConv, TemporalConv
+from dancejax.layers.modules import BatchNorm, Dense, Dropout, GraphConv, TemporalConv
 
 # The original 10-layer network (paper §III-A, Yan et al. Table/§4).
 STGCN10_WIDTHS = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)
@@ -52,7 +52,7 @@ class STGCNBlock(nn.Module):
         h = nn.relu(bn("tcn_bn0")(h, train))
         h = TemporalConv(self.features, self.kernel, self.stride, impl=self.impl, name="tcn_conv")(h)
         h = bn("tcn_bn1")(h, train)
-        h = nn.Dropout(self.dropout, deterministic=not train)(h)
+        h = Dropout(self.dropout)(h, deterministic=not train)
         return nn.relu(h + res)
 
 

@@ -151,13 +151,15 @@ def fit(
     stop_after_epochs: int | None = None,
     log_every: int = 20,
     steps_per_epoch: int | None = None,
+    put_batch: Callable | None = None,
 ):
     """Train for ``epochs``, resuming from ``workdir`` if it holds a checkpoint.
 
     ``epoch_batches(e)`` yields the batches of epoch e (a pure function of e).
     ``validate(state)`` returns a score, higher is better, for best-checkpointing.
     ``stop_after_epochs`` ends this call early (as if interrupted) after that many epochs.
-    Returns (state, history) with per-epoch mean loss and validation score.
+    ``put_batch`` places each batch (e.g. ``dancejax.parallel.shard_batch`` over a mesh).
+    Returns (state, history) with per-epoch mean loss, per-step losses and validation score.
     """
     ckpt = Checkpointer(workdir, keep) if workdir else None
     start, history, best = 0, [], -np.inf
@@ -173,11 +175,14 @@ def fit(
     for epoch in range(start, epochs):
         losses = []
         for batch in epoch_batches(epoch):
+            if put_batch is not None:
+                batch = put_batch(batch)
             state, metrics = train_step(state, batch, jax.random.fold_in(key, state.step))
             losses.append(metrics["loss"])
             if prog is not None:
                 prog.update(epoch, int(state.step), {k: v for k, v in metrics.items()})
-        entry = {"epoch": epoch, "loss": float(np.mean(jax.device_get(losses)))}
+        step_losses = [float(x) for x in jax.device_get(losses)]
+        entry = {"epoch": epoch, "loss": float(np.mean(step_losses)), "step_losses": step_losses}
         if validate is not None:
             entry["val"] = float(validate(state))
         history.append(entry)
