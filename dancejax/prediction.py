@@ -25,8 +25,8 @@ import numpy as np
 from dancejax.data.dataset import DanceDataset, take_windows
 from dancejax.errors import DataError
 from dancejax.models.predictors import PredictionModelConfig, build_predictor
-from dancejax.train.common import (OptimConfig, TrainState, epoch_learning_rate, fit, make_optimizer,
-                                   set_learning_rate)
+from dancejax.train.common import (OptimConfig, TrainState, cached_step, epoch_learning_rate, fit, make_optimizer,
+                                   set_learning_rate, static_optim)
 
 FRAME_MS = 40.0  # 25 fps
 BASELINES = ("zero_velocity", "constant_velocity")
@@ -234,7 +234,16 @@ def init_state(cfg: PredictionConfig, key) -> TrainState:
 
 
 def make_train_step(cfg: PredictionConfig, spe: int, jit: bool = True):
-    """``(state, batch, rng, hparams) -> (state, metrics)``, one compiled program per model."""
+    """``(state, batch, rng, hparams) -> (state, metrics)``, one compiled program per model
+    (configurations that differ only in array hyper-parameters share it)."""
+    if jit:
+        static = dataclasses.replace(cfg, method="", optim=static_optim(cfg.optim), seed=0, data_seed=None, epochs=0,
+                                     max_train_windows=None, model=dataclasses.replace(cfg.model, dropout=0.0))
+        return cached_step(("prediction", static, spe), lambda: _build_train_step(static, spe, True))
+    return _build_train_step(cfg, spe, False)
+
+
+def _build_train_step(cfg: PredictionConfig, spe: int, jit: bool):
     tx = make_optimizer(cfg.optim)
     o = cfg.model.obs
     trace_count = {"n": 0}

@@ -34,8 +34,8 @@ from dancejax.models.hbrnn import HBRNN
 from dancejax.models.mkff import MKFFSTGCN, RecognitionModelConfig
 from dancejax.models.stgcn import STGCN10_STRIDES, STGCN10_WIDTHS
 from dancejax.noise import NoiseParams, simulate_detections
-from dancejax.train.common import (OptimConfig, TrainState, epoch_learning_rate, fit, make_optimizer,
-                                   set_learning_rate)
+from dancejax.train.common import (OptimConfig, TrainState, cached_step, epoch_learning_rate, fit, make_optimizer,
+                                   set_learning_rate, static_optim)
 
 MISSING = 0.05  # confidence at or below which a joint counts as not detected
 
@@ -278,7 +278,19 @@ def make_train_step(cfg: RecognitionConfig, data: RecognitionData, spe: int, jit
 
     Augmentation, detector noise, normalisation, forward, loss (eq. 10 + weighted CE)
     and the optimizer update all happen inside, so the host only feeds clean windows.
+    With ``jit``, configurations that differ only in array hyper-parameters share one
+    compiled step.
     """
+    if jit:
+        static = dataclasses.replace(
+            cfg, method="", optim=static_optim(cfg.optim), lam=0.0, style_weight=0.0, noise_strength=0.0, seed=0,
+            data_seed=None, epochs=0, max_train_windows=None, model=dataclasses.replace(cfg.model, dropout=0.0))
+        return cached_step(("recognition", static, id(data), spe),
+                           lambda: _build_train_step(static, data, spe, True), keep_alive=data)
+    return _build_train_step(cfg, data, spe, False)
+
+
+def _build_train_step(cfg: RecognitionConfig, data: RecognitionData, spe: int, jit: bool):
     tx = make_optimizer(cfg.optim)
     noise, run = data.noise, data.run_length
     aug = cfg.augment

@@ -140,10 +140,11 @@ class StudyResult:
     seconds: float
     best_config: Any = None
     best_variables: Any = None
+    variables: dict | None = None  # setting index -> variables, with keep_variables=True
 
 
 def run_study(task: str, base, grid: dict[str, list], epochs: int, data=None, chunk_size: int | None = None,
-              patience: int | None = None, mesh=None, log=print) -> StudyResult:
+              patience: int | None = None, mesh=None, log=print, keep_variables: bool = False) -> StudyResult:
     """Train every setting of ``grid``; returns ranked rows with validation and test scores."""
     validate_grid(task, grid)
     mod = _task(task)
@@ -155,7 +156,7 @@ def run_study(task: str, base, grid: dict[str, list], epochs: int, data=None, ch
         groups.setdefault(tuple(s[n] for n in shape_names), []).append(i)
     log(f"study: {len(settings)} settings of {task} in {len(groups)} compiled program(s) "
         f"(shape settings {shape_names or 'none'}), {epochs} epochs, chunks of {chunk_size or 'all'}")
-    rows, curves = [None] * len(settings), {}
+    rows, curves, kept = [None] * len(settings), {}, {}
     best = (-np.inf, None, None)
     for key, idx in groups.items():
         shaped = shaped_config(task, dataclasses.replace(base, epochs=epochs), dict(zip(shape_names, key)))
@@ -218,10 +219,12 @@ def run_study(task: str, base, grid: dict[str, list], epochs: int, data=None, ch
                 rows[i] = {"setting": i, **settings[i], "val": hist[i][-1]["val"], "test": test,
                            "epochs_run": len(hist[i])}
                 curves[i] = hist[i]
+                if keep_variables:
+                    kept[i] = v
                 if hist[i][-1]["val"] > best[0]:
                     best = (hist[i][-1]["val"], cfgs[j], v)
     ranked = sorted(rows, key=lambda r: -r["val"])
-    return StudyResult(ranked, curves, time.perf_counter() - t0, best[1], best[2])
+    return StudyResult(ranked, curves, time.perf_counter() - t0, best[1], best[2], kept if keep_variables else None)
 
 
 def save_best(result: StudyResult, workdir) -> Path:

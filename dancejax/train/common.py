@@ -77,6 +77,26 @@ def epoch_learning_rate(base_lr, decay, step, steps_per_epoch: int):
     return base_lr * decay ** (step // steps_per_epoch).astype(jnp.float32)
 
 
+_STEP_CACHE: dict = {}
+
+
+def cached_step(key, build: Callable, keep_alive=None):
+    """One compiled train step per *static* configuration.
+
+    Values that enter the step as arrays (learning rate, loss weights, dropout, seeds)
+    are normalised out of ``key`` by the caller, so runs that differ only in them reuse
+    the same jitted function (and XLA's compilation cache behind it).  ``keep_alive``
+    holds objects whose ``id`` is part of the key.
+    """
+    if key not in _STEP_CACHE:
+        _STEP_CACHE[key] = (build(), keep_alive)
+    return _STEP_CACHE[key][0]
+
+
+def static_optim(o: OptimConfig) -> OptimConfig:
+    return dataclasses.replace(o, lr=0.0, lr_decay=0.0, weight_decay=0.0)
+
+
 def tree_l2(tree) -> jnp.ndarray:
     return jnp.sqrt(sum(jnp.vdot(x, x).real for x in jax.tree_util.tree_leaves(tree)))
 
