@@ -107,3 +107,26 @@ def test_batchnorm_conventions(unbiased):
     ye = bn.apply({**v, **upd}, x, train=False)
     np.testing.assert_allclose(ye, (x - upd["batch_stats"]["mean"]) / np.sqrt(upd["batch_stats"]["var"] + 1e-5),
                                rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("impl", F.TEMPORAL_IMPLS)
+def test_temporal_conv_nvtc_layout(impl):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 13, 5, 4))
+    w = rng.normal(size=(9, 4, 6))
+    b = rng.normal(size=(6,))
+    y = F.temporal_conv(jnp.asarray(x.transpose(0, 2, 1, 3), jnp.float32), jnp.asarray(w, jnp.float32),
+                        jnp.asarray(b, jnp.float32), 2, 1, impl, layout="nvtc")
+    np.testing.assert_allclose(np.asarray(y).transpose(0, 2, 1, 3), np_temporal_conv(x, w, b, 2, 1), rtol=RTOL, atol=1e-4)
+
+
+@pytest.mark.parametrize("order", ["project_first", "aggregate_first"])
+def test_graph_conv_nvtc_layout(order):
+    rng = np.random.default_rng(6)
+    a = spatial_partition("lsp14", "spatial")
+    x = rng.normal(size=(2, 6, 14, 5))
+    w = rng.normal(size=(3, 5, 7))
+    b = rng.normal(size=(3, 7))
+    y = F.graph_conv(jnp.asarray(x.transpose(0, 2, 1, 3), jnp.float32), *(jnp.asarray(z, jnp.float32) for z in (a, w, b)),
+                     order=order, layout="nvtc")
+    np.testing.assert_allclose(np.asarray(y).transpose(0, 2, 1, 3), np_graph_conv(x, a, w, b), rtol=RTOL, atol=1e-4)

@@ -29,12 +29,26 @@ def temporal_output_length(t: int, kernel: int, stride: int = 1, dilation: int =
     return (t + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def temporal_conv(x, w, b=None, stride: int = 1, dilation: int = 1, impl: str = "stack"):
+def temporal_conv(x, w, b=None, stride: int = 1, dilation: int = 1, impl: str = "stack", layout: str = "ntvc"):
     """``k×1`` convolution along time with 'same' zero padding, like PyTorch's
     ``Conv2d(C_in, C_out, (k, 1), stride=(s, 1), padding=(d(k-1)/2, 0), dilation=(d, 1))``.
 
-    x: (N, T, V, C_in); w: (k, C_in, C_out); b: (C_out,) or None.  Returns (N, T', V, C_out).
+    x: (N, T, V, C_in) — or (N, V, T, C_in) with ``layout='nvtc'``, which lets the 1-D
+    convolution run on (N·V, T, C) without transposes; w: (k, C_in, C_out); b: (C_out,)
+    or None.  Returns the same layout with T' frames and C_out channels.
     """
+    if layout == "nvtc":
+        if impl == "conv1d":
+            k, cin, cout = w.shape
+            n, v, t, _ = x.shape
+            pad = dilation * (k - 1) // 2
+            y = jax.lax.conv_general_dilated(x.reshape(n * v, t, cin), w, (stride,), [(pad, pad)],
+                                             rhs_dilation=(dilation,), dimension_numbers=("NWC", "WIO", "NWC"))
+            y = y.reshape(n, v, y.shape[1], cout)
+            return y if b is None else y + b
+        return temporal_conv(x.transpose(0, 2, 1, 3), w, b, stride, dilation, impl).transpose(0, 2, 1, 3)
+    if layout != "ntvc":
+        raise ValueError(f"Unsupported layout: {layout!r}")
     k, cin, cout = w.shape
     n, t, v, _ = x.shape
     pad = dilation * (k - 1) // 2
@@ -60,28 +74,35 @@ def temporal_conv(x, w, b=None, stride: int = 1, dilation: int = 1, impl: str = 
     return y if b is None else y + b
 
 
-def graph_conv(x, a, w, b=None, order: str = "auto"):
+def graph_conv(x, a, w, b=None, order: str = "auto", layout: str = "ntvc"):
     """ST-GCN spatial graph convolution (Yan et al. 2018, eq. 10 / the original
     ``ConvTemporalGraphical``): ``y_w = Σ_k Σ_v A[k, v, w] (x_v W_k + b_k)``.
 
-    x: (N, T, V, C_in); a: (K, V, V) (already multiplied by any edge-importance mask);
-    w: (K, C_in, C_out); b: (K, C_out) or None.  ``order`` = 'project_first' (1×1 conv
-    then aggregate, as the original code), 'aggregate_first', or 'auto' (cheaper one).
+    x: (N, T, V, C_in) (or (N, V, T, C_in) with ``layout='nvtc'``); a: (K, V, V) (already
+    multiplied by any edge-importance mask); w: (K, C_in, C_out); b: (K, C_out) or None.
+    ``order`` = 'project_first' (1×1 conv then aggregate, as the original code),
+    'aggregate_first', or 'auto' (the cheaper one).
     """
     kk, cin, cout = w.shape
     if order == "auto":
-        order = "aggregate_first" if cin < cout else "project_first"
+        order = "aggregate_first" if cin <= cout else "project_first"
+    if layout not in ("ntvc", "nvtc"):
+        raise ValueError(f"Unsupported layout: {layout!r}")
+    xs = "ntvc" if layout == "ntvc" else "nvtc"
+    ys = "ntwd" if layout == "ntvc" else "nwtd"
     if order == "project_first":
-        h = jnp.einsum("ntvc,kcd->ntkvd", x, w)
-        y = jnp.einsum("ntkvd,kvw->ntwd", h, a)
+        h = jnp.einsum(f"{xs},kcd->k{xs[:-1]}d", x, w)
+        y = jnp.einsum(f"k{xs[:-1]}d,kvw->{ys}", h, a)
     elif order == "aggregate_first":
-        h = jnp.einsum("ntvc,kvw->ntwkc", x, a)
+        hs = "ntwkc" if layout == "ntvc" else "nwtkc"
+        h = jnp.einsum(f"{xs},kvw->{hs}", x, a)
         y = h.reshape(*h.shape[:3], kk * cin) @ w.reshape(kk * cin, cout)
     else:
         raise ValueError(f"Unsupported graph conv order: {order!r}")
     if b is not None:
         # the bias is added before aggregation, so it reaches joint w weighted by Σ_v A[k, v, w]
-        y = y + jnp.einsum("kd,kvw->wd", b, a)
+        bias = jnp.einsum("kd,kvw->wd", b, a)
+        y = y + (bias if layout == "ntvc" else bias[:, None, :])
     return y
 
 

@@ -88,6 +88,7 @@ class TemporalConv(nn.Module):
     dilation: int = 1
     use_bias: bool = True
     impl: str = "stack"
+    layout: str = "ntvc"
 
     @nn.compact
     def __call__(self, x):
@@ -95,7 +96,7 @@ class TemporalConv(nn.Module):
         init = torch_uniform(cin * self.kernel)
         w = self.param("kernel", init, (self.kernel, cin, self.features))
         b = self.param("bias", init, (self.features,)) if self.use_bias else None
-        return F.temporal_conv(x, w, b, self.stride, self.dilation, self.impl)
+        return F.temporal_conv(x, w, b, self.stride, self.dilation, self.impl, self.layout)
 
 
 class GraphConv(nn.Module):
@@ -103,6 +104,7 @@ class GraphConv(nn.Module):
 
     features: int
     order: str = "auto"
+    layout: str = "ntvc"
 
     @nn.compact
     def __call__(self, x, a):
@@ -111,7 +113,7 @@ class GraphConv(nn.Module):
         init = torch_uniform(cin)
         w = self.param("kernel", init, (kk, cin, self.features))
         b = self.param("bias", init, (kk, self.features))
-        return F.graph_conv(x, a, w, b, self.order)
+        return F.graph_conv(x, a, w, b, self.order, self.layout)
 
 
 class Dense(nn.Module):

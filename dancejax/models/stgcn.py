@@ -36,6 +36,7 @@ class STGCNBlock(nn.Module):
     kernel: int = 9
     impl: str = "conv1d"
     bn_momentum: float = 0.1
+    layout: str = "nvtc"
 
     @nn.compact
     def __call__(self, x, a, train: bool):
@@ -46,11 +47,13 @@ class STGCNBlock(nn.Module):
         elif cin == self.features and self.stride == 1:
             res = x
         else:
-            res = TemporalConv(self.features, 1, self.stride, impl=self.impl, name="residual_conv")(x)
+            res = TemporalConv(self.features, 1, self.stride, impl=self.impl, layout=self.layout,
+                               name="residual_conv")(x)
             res = bn("residual_bn")(res, train)
-        h = GraphConv(self.features, name="gcn")(x, a)
+        h = GraphConv(self.features, layout=self.layout, name="gcn")(x, a)
         h = nn.relu(bn("tcn_bn0")(h, train))
-        h = TemporalConv(self.features, self.kernel, self.stride, impl=self.impl, name="tcn_conv")(h)
+        h = TemporalConv(self.features, self.kernel, self.stride, impl=self.impl, layout=self.layout,
+                         name="tcn_conv")(h)
         h = bn("tcn_bn1")(h, train)
         h = Dropout(self.dropout)(h, deterministic=not train)
         return nn.relu(h + res)
@@ -98,12 +101,16 @@ class STGCN(nn.Module):
         if self.data_bn:
             h = BatchNorm(momentum=self.bn_momentum, name="data_bn")(h.reshape(n * m, t, v * c), train)
             h = h.reshape(n * m, t, v, c)
+        # Inside the backbone the layout is (N, V, T, C): the temporal 1-D convolution then
+        # runs on (N·V, T, C) with no transposes (benchmarks/formulation.py); channels stay last.
+        h = h.transpose(0, 2, 1, 3)
         for i, (w, s) in enumerate(zip(self.widths, self.strides)):
             a = a0
             if self.edge_importance:
                 a = a0 * self.param(f"edge_importance_{i}", nn.initializers.ones, a0.shape)
             h = STGCNBlock(w, s, residual=i > 0, dropout=0.0 if i == 0 else self.dropout, impl=self.impl,
                            bn_momentum=self.bn_momentum, name=f"block_{i}")(h, a, train)
+        h = h.transpose(0, 2, 1, 3)
         logits = None
         if self.num_classes is not None:
             pooled = h.mean(axis=(1, 2)).reshape(n, m, -1).mean(1)
