@@ -25,8 +25,8 @@ import numpy as np
 from dancejax.data.dataset import DanceDataset, take_windows
 from dancejax.errors import DataError
 from dancejax.models.predictors import PredictionModelConfig, build_predictor
-from dancejax.train.common import (OptimConfig, TrainState, cached_step, epoch_learning_rate, fit, make_optimizer,
-                                   set_learning_rate, static_optim)
+from dancejax.train.common import (OptimConfig, TrainState, cached_step, fit, make_optimizer, optimizer_update,
+                                   place_on_mesh, static_optim)
 
 FRAME_MS = 40.0  # 25 fps
 BASELINES = ("zero_velocity", "constant_velocity")
@@ -260,11 +260,7 @@ def _build_train_step(cfg: PredictionConfig, spe: int, jit: bool):
             return pose_loss(out, fut, cfg.loss), upd.get("batch_stats", {})
 
         (loss, new_bs), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-        opt_state = set_learning_rate(state.opt_state, epoch_learning_rate(hp["lr"], hp["lr_decay"], state.step, spe))
-        hyper = dict(opt_state.hyperparams)
-        hyper["weight_decay"] = hp["weight_decay"]
-        updates, opt_state = tx.update(grads, opt_state._replace(hyperparams=hyper), state.params)
-        params = jax.tree_util.tree_map(lambda p, u: p + u, state.params, updates)
+        params, opt_state = optimizer_update(tx, state, grads, hp, spe)
         return TrainState(state.step + 1, params, new_bs, opt_state), {"loss": loss}
 
     fn = jax.jit(step) if jit else step
@@ -281,12 +277,8 @@ def train_method(cfg: PredictionConfig, data: PredictionData, workdir=None, stop
     step = make_train_step(cfg, spe)
     hp = default_hparams(cfg)
     put = None
-    if mesh is not None:  # data parallel: batch sharded, state replicated, reductions by the compiler
-        from dancejax.parallel import check_batch, replicate, shard_batch
-
-        check_batch(cfg.batch_size, mesh)
-        state = replicate(state, mesh)
-        put = lambda b: shard_batch(b, mesh)  # noqa: E731
+    if mesh is not None:
+        state, put = place_on_mesh(state, cfg.batch_size, mesh)
     val = data.val
 
     def validate(st):

@@ -34,8 +34,8 @@ from dancejax.models.hbrnn import HBRNN
 from dancejax.models.mkff import MKFFSTGCN, RecognitionModelConfig
 from dancejax.models.stgcn import STGCN10_STRIDES, STGCN10_WIDTHS
 from dancejax.noise import NoiseParams, simulate_detections
-from dancejax.train.common import (OptimConfig, TrainState, cached_step, epoch_learning_rate, fit, make_optimizer,
-                                   set_learning_rate, static_optim)
+from dancejax.train.common import (OptimConfig, TrainState, cached_step, fit, make_optimizer, optimizer_update,
+                                   place_on_mesh, static_optim)
 
 MISSING = 0.05  # confidence at or below which a joint counts as not detected
 
@@ -325,13 +325,7 @@ def _build_train_step(cfg: RecognitionConfig, data: RecognitionData, spe: int, j
             return refine + hp["style_weight"] * ce, (refine, ce, logits, upd.get("batch_stats", {}))
 
         (loss, (refine, ce, logits, new_bs)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-        lr = epoch_learning_rate(hp["lr"], hp["lr_decay"], state.step, spe)
-        opt_state = set_learning_rate(state.opt_state, lr)
-        hyper = dict(opt_state.hyperparams)
-        hyper["weight_decay"] = hp["weight_decay"]
-        opt_state = opt_state._replace(hyperparams=hyper)
-        updates, opt_state = tx.update(grads, opt_state, state.params)
-        params = jax.tree_util.tree_map(lambda p, u: p + u, state.params, updates)
+        params, opt_state = optimizer_update(tx, state, grads, hp, spe)
         acc = (logits.argmax(-1) == batch["style"]).mean()
         new = TrainState(state.step + 1, params, new_bs, opt_state)
         return new, {"loss": loss, "refine": refine, "ce": ce, "acc": acc}
@@ -403,12 +397,8 @@ def train_method(cfg: RecognitionConfig, data: RecognitionData, workdir=None, st
     step = make_train_step(cfg, data, spe)
     hp = default_hparams(cfg)
     put = None
-    if mesh is not None:  # data parallel: batch sharded, state replicated, reductions by the compiler
-        from dancejax.parallel import check_batch, replicate, shard_batch
-
-        check_batch(cfg.batch_size, mesh)
-        state = replicate(state, mesh)
-        put = lambda b: shard_batch(b, mesh)  # noqa: E731
+    if mesh is not None:
+        state, put = place_on_mesh(state, cfg.batch_size, mesh)
     val = data.sets["sim_val"]
 
     def validate(st):

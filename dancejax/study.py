@@ -35,6 +35,7 @@ from dancejax import prediction, recognition
 from dancejax.data import load_dataset
 from dancejax.errors import DataError
 from dancejax.metrics import pck_table
+from dancejax.report import write_csv
 from dancejax.train.common import Checkpointer, TrainState
 
 SHAPE_PARAMS = {
@@ -242,10 +243,7 @@ def save_best(result: StudyResult, workdir) -> Path:
 
 def save_tables(result: StudyResult, task: str, out: Path, grid: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    keys = ["rank", "setting"] + sorted(grid) + ["val", "test", "epochs_run"]
-    with open(out / f"study_{task}.csv", "w") as f:
-        f.write(",".join(keys) + "\n")
-        for r, row in enumerate(result.rows, 1):
-            f.write(",".join(str({**row, "rank": r}[k]) for k in keys) + "\n")
+    write_csv(out / f"study_{task}.csv", [{**row, "rank": r} for r, row in enumerate(result.rows, 1)],
+              ["rank", "setting"] + sorted(grid) + ["val", "test", "epochs_run"])
     (out / f"study_{task}.json").write_text(json.dumps({"grid": grid, "rows": result.rows, "curves": result.curves,
                                                         "seconds": result.seconds}, indent=1, default=float))

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from dancejax.data import load_dataset
+from dancejax.report import write_csv
 from dancejax.prediction import (BASELINES, LEARNED, PredictionConfig, Predictor, baseline_predict, errors_by_horizon,
                                  horizons_ms, load_data, train_method)
 from dancejax.skeleton import LSP14
@@ -82,11 +83,7 @@ def run(preset: str, out: Path, methods=None, obs: int = 10, pred: int = 10, per
         print(f"\nSTGA-Net vs zero-velocity, overall MPJPE (root-relative, mm): {verdict}")
 
     out.mkdir(parents=True, exist_ok=True)
-    keys = ["style", "method", "metric"] + [f"{h}ms" for h in hz]
-    with open(out / "prediction.csv", "w") as f:
-        f.write(",".join(keys) + "\n")
-        for r in rows:
-            f.write(",".join(str(r[k]) for k in keys) + "\n")
+    write_csv(out / "prediction.csv", rows, ["style", "method", "metric"] + [f"{h}ms" for h in hz])
     (out / "prediction.json").write_text(json.dumps(results, indent=1, default=float))
     plot_horizons(results, methods, out / "prediction_horizons.png")
     best = "stga_net" if "stga_net" in preds else methods[-1]

@@ -26,6 +26,7 @@ from dancejax.data import load_dataset
 from dancejax.recognition import (METHODS, RecognitionConfig, evaluate, filter_predictions, load_data, predict_set,
                                   raw_prediction, train_method, tune_filter)
 from dancejax.metrics import pck_table
+from dancejax.report import write_csv
 from dancejax.skeleton import LSP14_GROUPS
 
 SETS = {
@@ -103,11 +104,7 @@ def run(preset: str, out: Path, methods, epochs=None, seed=0, log_every=20):
                 print(f"  {st:<14}" + "".join(f"{v:>6}" for v in row))
 
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "recognition.csv", "w") as f:
-        keys = list(rows[0])
-        f.write(",".join(keys) + "\n")
-        for r in rows:
-            f.write(",".join(str(r[k]) for k in keys) + "\n")
+    write_csv(out / "recognition.csv", rows)
     (out / "recognition.json").write_text(json.dumps(results, indent=1, default=float))
     plot_curves(results, out / "recognition_pck_curve.png")
     print(f"\nsaved {out / 'recognition.csv'}, {out / 'recognition.json'}, {out / 'recognition_pck_curve.png'} "

@@ -27,13 +27,15 @@ def data():
 def test_vmapped_study_equals_separate_runs(data):
     """N = 4 settings (seeds × learning rates, with dropout, style weight and noise scale as
     arrays) trained in one vmapped program give the parameters of 4 ordinary runs with the
-    same seeds and data order, within float32 tolerance (rtol 1e-4, atol 1e-5 after 8 steps;
-    measured differences ≤ 1e-6).
+    same seeds and data order, within float32 tolerance (rtol 1e-4, atol 1e-4 after 8 steps;
+    measured: ≤ 2e-6 for every parameter but the output bias, 5e-5 there).
 
-    Two things amplify rounding differences past any tolerance and are kept out of this
-    check on purpose: Adam (biases feeding a BatchNorm have a zero-up-to-rounding gradient
-    that Adam rescales to full steps) and the top-k hard-joint term (a near-tie between two
-    joints flips the selection).  Hence SGD, the paper's optimizer, and top_k = 0."""
+    Rounding differs between the batched and the plain program; three things amplify it.
+    The L1 loss (eq. 10) has a kink at zero: a residual that rounds to the other side flips
+    its gradient's sign, which the output bias (a sum over every residual) shows.  Adam
+    rescales the zero-up-to-rounding gradient of biases that feed a BatchNorm to full
+    steps, and the top-k hard-joint term flips its selection at near-ties; those two are
+    kept out of this check on purpose: SGD (the paper's optimizer) and top_k = 0."""
     base = dataclasses.replace(tiny(), optim=OptimConfig("sgd", lr=0.01, momentum=0.9, lr_decay=0.95), top_k=0)
     grid = {"seed": [0, 1], "lr": [0.01, 0.04], "dropout": [0.3], "style_weight": [0.5], "noise_strength": [0.7]}
     res = run_study("recognition", base, grid, epochs=2, data=data, log=lambda *_: None, keep_variables=True)
@@ -42,7 +44,7 @@ def test_vmapped_study_equals_separate_runs(data):
     for i, s in enumerate(expand(grid)):
         variables, history, _ = recognition.train_method(setting_config("recognition", shaped, s), data)
         for a, b in zip(jax.tree_util.tree_leaves(variables), jax.tree_util.tree_leaves(res.variables[i])):
-            np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-4)
         assert history[-1]["loss"] == pytest.approx(res.curves[i][-1]["loss"], rel=1e-4)
     # settings really differ: different seeds and learning rates give different parameters
     p0, p3 = (jax.tree_util.tree_leaves(res.variables[k]["params"])[0] for k in (0, 3))

@@ -10,6 +10,7 @@ import jax
 import numpy as np
 
 from dancejax.data.dataset import SPLITS, DanceDataset
+from dancejax.report import write_csv
 from dancejax.noise import error_table, fit_detector_noise, simulate_detections
 from dancejax.skeleton import LSP14
 
@@ -77,10 +78,6 @@ def print_summary(ds: DanceDataset, out_dir: str | None = None) -> dict:
         p = Path(out_dir)
         p.mkdir(parents=True, exist_ok=True)
         (p / "dataset_summary.json").write_text(json.dumps(out, indent=1))
-        with open(p / "dataset_summary.csv", "w") as f:
-            keys = list(rows[0])
-            f.write(",".join(keys) + "\n")
-            for row in rows:
-                f.write(",".join(str(row[k]) for k in keys) + "\n")
+        write_csv(p / "dataset_summary.csv", rows)
         print(f"\nsaved {p / 'dataset_summary.json'} and {p / 'dataset_summary.csv'}")
     return out

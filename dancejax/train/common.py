@@ -77,6 +77,26 @@ def epoch_learning_rate(base_lr, decay, step, steps_per_epoch: int):
     return base_lr * decay ** (step // steps_per_epoch).astype(jnp.float32)
 
 
+def optimizer_update(tx, state: TrainState, grads, hp: dict, steps_per_epoch: int):
+    """Apply ``grads`` with the array hyper-parameters ``hp`` (lr, lr_decay, weight_decay)
+    written into the injected optimizer state; returns (params, opt_state)."""
+    opt_state = set_learning_rate(state.opt_state, epoch_learning_rate(hp["lr"], hp["lr_decay"], state.step,
+                                                                       steps_per_epoch))
+    hyper = dict(opt_state.hyperparams)
+    hyper["weight_decay"] = hp["weight_decay"]
+    updates, opt_state = tx.update(grads, opt_state._replace(hyperparams=hyper), state.params)
+    return jax.tree_util.tree_map(lambda p, u: p + u, state.params, updates), opt_state
+
+
+def place_on_mesh(state: TrainState, batch_size: int, mesh):
+    """Data parallel: replicate the state over ``mesh`` and return a function that shards a
+    batch's leading axis over it (the compiler then reduces the gradients)."""
+    from dancejax.parallel import check_batch, replicate, shard_batch
+
+    check_batch(batch_size, mesh)
+    return replicate(state, mesh), lambda b: shard_batch(b, mesh)
+
+
 _STEP_CACHE: dict = {}
 
 
