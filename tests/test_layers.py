@@ -130,3 +130,17 @@ def test_graph_conv_nvtc_layout(order):
     y = F.graph_conv(jnp.asarray(x.transpose(0, 2, 1, 3), jnp.float32), *(jnp.asarray(z, jnp.float32) for z in (a, w, b)),
                      order=order, layout="nvtc")
     np.testing.assert_allclose(np.asarray(y).transpose(0, 2, 1, 3), np_graph_conv(x, a, w, b), rtol=RTOL, atol=1e-4)
+
+
+@pytest.mark.parametrize("layout", ["ntvc", "nvtc"])
+def test_temporal_conv_input_shorter_than_kernel(layout):
+    """T < kernel span switches conv1d to the matmul form (XLA:CPU is slow there); same result."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(2, 5, 3, 4))
+    w = rng.normal(size=(9, 4, 6))
+    b = rng.normal(size=(6,))
+    xi = x if layout == "ntvc" else x.transpose(0, 2, 1, 3)
+    y = np.asarray(F.temporal_conv(jnp.asarray(xi, jnp.float32), jnp.asarray(w, jnp.float32),
+                                   jnp.asarray(b, jnp.float32), 1, 1, "conv1d", layout))
+    y = y if layout == "ntvc" else y.transpose(0, 2, 1, 3)
+    np.testing.assert_allclose(y, np_temporal_conv(x, w, b, 1, 1), rtol=RTOL, atol=1e-4)
