@@ -11,24 +11,22 @@ excluded (one warm-up call).
 """
 
 import argparse
-import time
+import sys
+from pathlib import Path
 
-import jax
-import jax.numpy as jnp
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dancejax.graph import spatial_partition
-from dancejax.layers import functional as F
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from benchmarks.timing import median_ms  # noqa: E402
+from dancejax.graph import spatial_partition  # noqa: E402
+from dancejax.layers import functional as F  # noqa: E402
 
 
 def timeit(fn, *args, repeats):
-    jax.block_until_ready(fn(*args))
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts)) * 1e3
+    return median_ms(lambda: jax.block_until_ready(fn(*args)), repeats)
 
 
 def main():

@@ -26,18 +26,9 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.timing import median_ms  # noqa: E402
 from dancejax import prediction, recognition  # noqa: E402
 from dancejax.data import load_dataset  # noqa: E402
-
-
-def median_s(fn, repeats):
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def bench(task, n_settings, impl, repeats, ds):
@@ -67,7 +58,7 @@ def bench(task, n_settings, impl, repeats, ds):
     t0 = time.perf_counter()
     jax.block_until_ready(single(st, batch, jax.random.key(1), hp))
     single_compile = time.perf_counter() - t0
-    seq = median_s(lambda: jax.block_until_ready(single(st, batch, jax.random.key(1), hp)), repeats)
+    seq = median_ms(lambda: jax.block_until_ready(single(st, batch, jax.random.key(1), hp)), repeats) / 1e3
     # vmapped study over N settings
     states = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[mod.init_state(c, jax.random.key(c.seed)) for c in cfgs])
     hps = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[mod.default_hparams(c) for c in cfgs])
@@ -76,7 +67,7 @@ def bench(task, n_settings, impl, repeats, ds):
     t0 = time.perf_counter()
     jax.block_until_ready(vstep(states, batch, keys, hps))
     vmap_compile = time.perf_counter() - t0
-    vm = median_s(lambda: jax.block_until_ready(vstep(states, batch, keys, hps)), max(3, repeats // 2))
+    vm = median_ms(lambda: jax.block_until_ready(vstep(states, batch, keys, hps)), max(3, repeats // 2)) / 1e3
     return {"task": task, "settings": n_settings, "impl": impl, "steps_per_epoch": spe,
             "sequential_s_per_setting_epoch": seq * spe, "vmapped_s_per_setting_epoch": vm * spe / n_settings,
             "ratio": (vm / n_settings) / seq, "single_compile_s": single_compile, "vmapped_compile_s": vmap_compile}

@@ -28,23 +28,13 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks.timing import median_ms  # noqa: E402
 from benchmarks.torch_models import TorchMKFFSTGCN, TorchSTGANet, TorchSTGCN  # noqa: E402
 from dancejax.convert import import_state_dict, import_stgcn, stgcn_rename  # noqa: E402
 from dancejax.models.mkff import MKFFSTGCN, RecognitionModelConfig  # noqa: E402
 from dancejax.models.predictors import PredictionModelConfig, STGANet  # noqa: E402
 
 LR = 0.01
-
-
-def median_ms(fn, repeats: int, warmup: int = 2):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(ts))
 
 
 def build(name: str, batch: int, frames: int):
@@ -105,11 +95,11 @@ def time_model(name, batch, frames, repeats, compile_torch):
     t0 = time.perf_counter()
     jtrain()
     res["jax_train_compile_s"] = time.perf_counter() - t0
-    res["jax_train_ms"] = median_ms(jtrain, repeats)
+    res["jax_train_ms"] = median_ms(jtrain, repeats, warmup=2)
     t0 = time.perf_counter()
     jax.block_until_ready(infer(variables, *xj))
     res["jax_infer_compile_s"] = time.perf_counter() - t0
-    res["jax_infer_ms"] = median_ms(lambda: jax.block_until_ready(infer(variables, *xj)), repeats)
+    res["jax_infer_ms"] = median_ms(lambda: jax.block_until_ready(infer(variables, *xj)), repeats, warmup=2)
 
     def torch_train(m, opt):
         def f():
@@ -119,10 +109,10 @@ def time_model(name, batch, frames, repeats, compile_torch):
         return f
 
     ref.train()
-    res["torch_eager_train_ms"] = median_ms(torch_train(ref, torch.optim.SGD(ref.parameters(), lr=LR)), repeats)
+    res["torch_eager_train_ms"] = median_ms(torch_train(ref, torch.optim.SGD(ref.parameters(), lr=LR)), repeats, warmup=2)
     ref.eval()
     with torch.no_grad():
-        res["torch_eager_infer_ms"] = median_ms(lambda: ref(*xt), repeats)
+        res["torch_eager_infer_ms"] = median_ms(lambda: ref(*xt), repeats, warmup=2)
     if compile_torch:
         ref.train()
         cm = torch.compile(ref)
@@ -130,13 +120,13 @@ def time_model(name, batch, frames, repeats, compile_torch):
         t0 = time.perf_counter()
         step()
         res["torch_compile_train_compile_s"] = time.perf_counter() - t0
-        res["torch_compile_train_ms"] = median_ms(step, repeats)
+        res["torch_compile_train_ms"] = median_ms(step, repeats, warmup=2)
         ref.eval()
         with torch.no_grad():
             t0 = time.perf_counter()
             cm(*xt)
             res["torch_compile_infer_compile_s"] = time.perf_counter() - t0
-            res["torch_compile_infer_ms"] = median_ms(lambda: cm(*xt), repeats)
+            res["torch_compile_infer_ms"] = median_ms(lambda: cm(*xt), repeats, warmup=2)
     return res
 
 

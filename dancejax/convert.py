@@ -99,8 +99,7 @@ def import_state_dict(state_dict, template: dict, rename=None, ignore=()) -> dic
     ``rename(key) -> key`` rewrites torch module paths to Flax ones first; keys in
     ``ignore`` (buffers such as a registered adjacency) are skipped.
     """
-    sd = load_state_dict(state_dict) if not all(isinstance(v, np.ndarray) for v in state_dict.values()) \
-        else dict(state_dict)
+    sd = load_state_dict(state_dict)
     flat = {c: flatten_dict(jax.device_get(template.get(c, {}))) for c in ("params", "batch_stats")}
     out = {c: {} for c in flat}
     unexpected, mismatched = [], []

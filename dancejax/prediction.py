@@ -25,6 +25,7 @@ import numpy as np
 from dancejax.data.dataset import DanceDataset, take_windows
 from dancejax.errors import DataError
 from dancejax.models.predictors import PredictionModelConfig, build_predictor
+from dancejax.skeleton import LSP14
 from dancejax.train.common import (OptimConfig, TrainState, cached_step, fit, make_optimizer, optimizer_update,
                                    place_on_mesh, static_optim)
 
@@ -122,8 +123,6 @@ def load_data(ds: DanceDataset, obs: int = 10, pred: int = 10, stride: int = 5, 
 
 def augment_batch(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     """Random yaw about the vertical axis and a random left/right mirror, per window."""
-    from dancejax.skeleton import LSP14
-
     n = x.shape[0]
     a = rng.uniform(0, 2 * np.pi, n)
     c, s = np.cos(a), np.sin(a)

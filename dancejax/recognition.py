@@ -121,7 +121,8 @@ def normalize(x, conf):
     centre = jnp.where(w_hip.sum() > 0, (hip * w_hip[:, None]).sum(0) / jnp.maximum(w_hip.sum(), 1.0), centre_all)
     w_t = w_hip * ok[:, 12]
     torso = jnp.linalg.norm(x[:, 12] - hip, axis=-1)
-    ext = (jnp.where(ok[..., None] > 0, x, centre).max((0, 1)) - jnp.where(ok[..., None] > 0, x, centre).min((0, 1)))
+    detected = jnp.where(ok[..., None] > 0, x, centre)
+    ext = detected.max((0, 1)) - detected.min((0, 1))
     fallback = jnp.maximum(ext.max() / 3.0, 1e-3)
     s = jnp.where(w_t.sum() > 0, (torso * w_t).sum() / jnp.maximum(w_t.sum(), 1.0), fallback)
     s = jnp.maximum(s, 1e-3)
@@ -372,16 +373,20 @@ FILTER_GRID = {
 }
 
 
-def filter_predictions(kind: str, s: dict, params: dict):
-    raw = raw_prediction(s)
+def filter_predictions(kind: str, s: dict, params: dict, raw=None):
+    """The filter applied to each window of the raw detections (``raw``: precomputed
+    ``raw_prediction(s)``)."""
+    raw = raw_prediction(s) if raw is None else raw
     return np.stack([apply_filter(kind, raw[i], s["conf"][i], **params) for i in range(len(raw))])
 
 
 def tune_filter(kind: str, val: dict, alpha: float = 0.05) -> tuple[dict, float]:
     """Grid-search the filter's parameters on the validation set by mean PCK@alpha (bbox)."""
     best, best_score = None, -1.0
+    raw = raw_prediction(val)
     for params in FILTER_GRID[kind]:
-        score = pck_table(filter_predictions(kind, val, params), val["gt"], val["visible"], (alpha,))[alpha]["mean"]
+        pred = filter_predictions(kind, val, params, raw)
+        score = pck_table(pred, val["gt"], val["visible"], (alpha,))[alpha]["mean"]
         if score > best_score:
             best, best_score = params, score
     return best, best_score

@@ -35,6 +35,7 @@ from dancejax import prediction, recognition
 from dancejax.data import load_dataset
 from dancejax.errors import DataError
 from dancejax.metrics import pck_table
+from dancejax.parallel import shard_batch
 from dancejax.report import write_csv
 from dancejax.train.common import Checkpointer, TrainState
 
@@ -187,13 +188,15 @@ def run_study(task: str, base, grid: dict[str, list], epochs: int, data=None, ch
                 losses = []
                 for batch in mod.epoch_batches(gdata, data_cfg, epoch):
                     if mesh is not None:
-                        from dancejax.parallel import shard_batch
                         batch = shard_batch(batch, mesh)
                     rngs = jax.vmap(jax.random.fold_in)(step_keys, states.step)
                     new, metrics = vstep(states, batch, rngs, hps)
-                    mask = jnp.asarray(active)
-                    states = jax.tree_util.tree_map(
-                        lambda n, o: jnp.where(mask.reshape((-1,) + (1,) * (n.ndim - 1)), n, o), new, states)
+                    if active.all():
+                        states = new
+                    else:  # frozen (early-stopped) settings keep their state
+                        mask = jnp.asarray(active)
+                        states = jax.tree_util.tree_map(
+                            lambda n, o: jnp.where(mask.reshape((-1,) + (1,) * (n.ndim - 1)), n, o), new, states)
                     losses.append(metrics["loss"])
                 mean_loss = np.asarray(jnp.stack(losses).mean(0))
                 for j, i in enumerate(chunk):

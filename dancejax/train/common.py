@@ -159,22 +159,26 @@ class Checkpointer:
 
 
 class Progress:
-    """One line per log interval: epoch, step, loss, steps/s, ETA."""
+    """One line per log interval: epoch, step, loss, steps/s, ETA.
 
-    def __init__(self, total_steps: int, name: str, every: int = 20, stream=sys.stdout):
+    It counts steps on the host, so logging never waits for the device; metrics are
+    only read back on the lines it prints.
+    """
+
+    def __init__(self, total_steps: int, name: str, every: int = 20, start_step: int = 0, stream=sys.stdout):
         self.total, self.name, self.every, self.stream = total_steps, name, every, stream
         self.t0 = time.perf_counter()
-        self.done = 0
+        self.step, self.done = start_step, 0
 
-    def update(self, epoch: int, step: int, metrics: dict):
+    def update(self, epoch: int, metrics: dict):
+        self.step += 1
         self.done += 1
-        if self.done % self.every and step != self.total:
+        if self.done % self.every and self.step != self.total:
             return
-        el = time.perf_counter() - self.t0
-        rate = self.done / max(el, 1e-9)
-        eta = (self.total - step) / max(rate, 1e-9)
+        rate = self.done / max(time.perf_counter() - self.t0, 1e-9)
+        eta = (self.total - self.step) / max(rate, 1e-9)
         ms = " ".join(f"{k} {float(v):.4f}" for k, v in metrics.items())
-        print(f"  [{self.name}] epoch {epoch} step {step}/{self.total} {ms} | {rate:.1f} steps/s, ETA {eta:.0f}s",
+        print(f"  [{self.name}] epoch {epoch} step {self.step}/{self.total} {ms} | {rate:.1f} steps/s, ETA {eta:.0f}s",
               file=self.stream, flush=True)
 
 
@@ -208,9 +212,7 @@ def fit(
         start, history, best = last + 1, meta["history"], meta["best"]
         print(f"  [{name}] resumed from {ckpt.workdir} after epoch {last}", flush=True)
     spe = steps_per_epoch
-    prog = Progress((spe or 1) * epochs, name, log_every) if spe else None
-    if prog is not None:
-        prog.done = start * spe
+    prog = Progress(spe * epochs, name, log_every, start_step=start * spe) if spe else None
     run_epochs = 0
     for epoch in range(start, epochs):
         losses = []
@@ -220,7 +222,7 @@ def fit(
             state, metrics = train_step(state, batch, jax.random.fold_in(key, state.step))
             losses.append(metrics["loss"])
             if prog is not None:
-                prog.update(epoch, int(state.step), {k: v for k, v in metrics.items()})
+                prog.update(epoch, metrics)
         step_losses = [float(x) for x in jax.device_get(losses)]
         entry = {"epoch": epoch, "loss": float(np.mean(step_losses)), "step_losses": step_losses}
         if validate is not None:
