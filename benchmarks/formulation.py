@@ -1,13 +1,15 @@
 """How to write ST-GCN's temporal and graph convolutions for XLA.
 
-    python benchmarks/formulation.py [--replicas 8] [--repeats 20]
+    python benchmarks/formulation.py [--replicas 8] [--repeats 20] [--only dropout]
 
 Times forward+backward (the train-step cost) of one ST-GCN block's temporal conv
 (kernel 9) and graph conv at batch 16, 64 frames, 14 joints, 64 channels, for each
 formulation, alone and under ``jax.vmap`` over R per-replica weights (a study).
 Prints medians and ratios against the textbook formulation (2-D (9,1) conv,
 project-then-aggregate graph conv) measured in the same run.  Compile time is
-excluded (one warm-up call).
+excluded (one warm-up call).  Last, the dropout mask: ``jax.random.bernoulli``
+(threefry) against the counter-based hash that ``dancejax`` uses (``F.hash_uniform``),
+on a 16×14×32×64 activation, alone and vmapped over per-replica keys.
 """
 
 import argparse
@@ -34,13 +36,40 @@ def main():
     ap.add_argument("--replicas", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--channels", type=int, default=64)
+    ap.add_argument("--only", choices=["conv", "dropout"], help="run one part only")
     a = ap.parse_args()
+    print(f"backend {jax.default_backend()}, {jax.device_count()} device(s)")
+    if a.only != "dropout":
+        convolutions(a)
+    if a.only != "conv":
+        dropout_masks(a)
+
+
+def dropout_masks(a):
+    """Forward+backward of dropout (rate 0.1) on one quick-preset activation."""
+    r = a.replicas
+    x = jnp.ones((16, 14, 32, 64), jnp.float32)
+
+    def threefry(key, x, rate):
+        keep = 1.0 - rate
+        return jnp.where(jax.random.bernoulli(key, keep, x.shape), x / keep, 0.0)
+
+    print(f"\nDropout mask, x = {x.shape}, rate 0.1, forward+backward; vmapped over {r} per-replica keys")
+    print(f"{'generator':<22}{'single ms':>10}{'vmapped ms/replica':>20}")
+    keys = jax.random.split(jax.random.key(0), r)
+    for label, fn in (("jax.random.bernoulli", threefry), ("hash_uniform (used)", F.dropout)):
+        g = jax.grad(lambda x, k, fn=fn: fn(k, x, 0.1).sum())
+        s = timeit(jax.jit(g), x, keys[0], repeats=a.repeats)
+        vm = timeit(jax.jit(jax.vmap(g, in_axes=(None, 0))), x, keys, repeats=max(3, a.repeats // 4)) / r
+        print(f"{label:<22}{s:>10.3f}{vm:>20.3f}")
+
+
+def convolutions(a):
     n, t, v, c, r = 16, 64, 14, a.channels, a.replicas
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=(n, t, v, c)), jnp.float32)
     xs = jnp.broadcast_to(x, (r,) + x.shape)
-    print(f"backend {jax.default_backend()}, {jax.device_count()} device(s); x = (N={n}, T={t}, V={v}, C={c}); "
-          f"forward+backward, median of {a.repeats} ms; vmapped over {r} replicas with their own weights")
+    print(f"x = (N={n}, T={t}, V={v}, C={c}); forward+backward, median of {a.repeats} ms; vmapped over {r} replicas with their own weights")
 
     wt = jnp.asarray(rng.normal(size=(9, c, c)) * 0.05, jnp.float32)
     wts = jnp.asarray(rng.normal(size=(r, 9, c, c)) * 0.05, jnp.float32)

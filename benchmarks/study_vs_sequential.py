@@ -2,20 +2,32 @@
 
     python benchmarks/study_vs_sequential.py                  # N = 1, 4, 16; both tasks; quick presets
     python benchmarks/study_vs_sequential.py --impl stack     # another temporal-conv formulation
+    python benchmarks/study_vs_sequential.py --profile        # + wall and busy op time per setting-step
 
 For each task (recognition: MKFF-ST-GCN quick preset; prediction: STGA-Net quick preset)
 and N settings (different seeds, learning rates and dropout rates), it times the train
 step of one vmapped program over N settings and the ordinary single-setting step, on the
 same batches, and prints the cost per setting-epoch of both and their ratio (vmapped /
-sequential; below 1 = the study is cheaper).  Medians of ``--repeats`` steps after
-warm-up; compile time is printed separately.
+sequential; below 1 = the study is cheaper).  Each of ``--repeats`` rounds times the N
+settings' ordinary steps one after another, then one vmapped step, so that the load of a
+shared machine drifting during the run weighs on both; the ratio is the median of the
+rounds' ratios (their range is printed beside it).  Compile time is printed separately.
+
+With ``--profile`` it also traces three steps of each program with ``jax.profiler`` and
+prints, per setting-step, the wall time and the time during which XLA runs at least one op
+("busy"): vmapping N settings can only save the idle rest of the single step, and it loses
+whatever the ops themselves cost more per setting in the bigger program.  It reads the
+trace's event names, which are XLA:CPU internals and may change between jax versions.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import glob
+import gzip
 import json
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -31,7 +43,36 @@ from dancejax import prediction, recognition  # noqa: E402
 from dancejax.data import load_dataset  # noqa: E402
 
 
-def bench(task, n_settings, impl, repeats, ds):
+def op_profile(fn, args, steps: int = 3):
+    """(wall ms, busy ms) per call of ``fn`` from a profiler trace of ``steps`` calls: busy =
+    the time during which XLA runs at least one op."""
+    # Host-side events (Python frames, the executor's own spans, the thread pool) are not ops.
+    host = ("$", "ThunkExecutor", "PjitFunction", "SlinkyThreadPool", "CommonPjRtLoadedExecutable", "ParseArguments")
+    with tempfile.TemporaryDirectory() as d:
+        with jax.profiler.trace(d, create_perfetto_trace=True):
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                jax.block_until_ready(fn(*args))
+            wall = time.perf_counter() - t0
+        files = glob.glob(f"{d}/**/*.trace.json.gz", recursive=True)
+        if not files:
+            return None
+        with gzip.open(files[0]) as f:
+            trace = json.load(f)
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    # XLA runs independent ops concurrently on its threads: count the time during which at
+    # least one op runs (the union of their intervals), not the sum of their durations.
+    spans = sorted((e["ts"], e["ts"] + e["dur"]) for e in events
+                   if e.get("ph") == "X" and "dur" in e and not e["name"].startswith(host))
+    busy, end = 0.0, -np.inf
+    for t0, t1 in spans:
+        if t1 > end:
+            busy += t1 - max(t0, end)
+            end = t1
+    return 1e3 * wall / steps, busy / 1e3 / steps
+
+
+def bench(task, n_settings, impl, repeats, ds, profile=False):
     if task == "recognition":
         cfg = recognition.RecognitionConfig.quick("mkff_stgcn")
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, impl=impl))
@@ -53,24 +94,51 @@ def bench(task, n_settings, impl, repeats, ds):
             for i in range(n_settings)]
     # sequential: the ordinary compiled step, one setting after another
     single = build(True)
-    st = mod.init_state(cfgs[0], jax.random.key(0))
-    hp = mod.default_hparams(cfgs[0])
+    sts = [mod.init_state(c, jax.random.key(c.seed)) for c in cfgs]
+    hp1 = [mod.default_hparams(c) for c in cfgs]
+    st, hp = sts[0], hp1[0]
     t0 = time.perf_counter()
     jax.block_until_ready(single(st, batch, jax.random.key(1), hp))
     single_compile = time.perf_counter() - t0
-    seq = median_ms(lambda: jax.block_until_ready(single(st, batch, jax.random.key(1), hp)), repeats) / 1e3
     # vmapped study over N settings
-    states = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[mod.init_state(c, jax.random.key(c.seed)) for c in cfgs])
-    hps = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[mod.default_hparams(c) for c in cfgs])
+    states = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *sts)
+    hps = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *hp1)
     keys = jax.random.split(jax.random.key(2), n_settings)
     vstep = jax.jit(jax.vmap(build(False), in_axes=(0, None, 0, 0)))
     t0 = time.perf_counter()
     jax.block_until_ready(vstep(states, batch, keys, hps))
     vmap_compile = time.perf_counter() - t0
-    vm = median_ms(lambda: jax.block_until_ready(vstep(states, batch, keys, hps)), max(3, repeats // 2)) / 1e3
-    return {"task": task, "settings": n_settings, "impl": impl, "steps_per_epoch": spe,
+
+    # Rounds alternate the two, so that the load of this shared machine drifting during the
+    # run weighs on both: each round times the N settings' steps one after another, then
+    # one vmapped step over the N settings.  Medians over the rounds.
+    def sequential():
+        for s_, h_ in zip(sts, hp1):
+            out = single(s_, batch, jax.random.key(1), h_)
+        jax.block_until_ready(out)
+
+    def vmapped():
+        jax.block_until_ready(vstep(states, batch, keys, hps))
+
+    sequential()
+    vmapped()
+    seq_t, vm_t = [], []
+    for _ in range(repeats):
+        seq_t.append(median_ms(sequential, 1, warmup=0) / 1e3)
+        vm_t.append(median_ms(vmapped, 1, warmup=0) / 1e3)
+    seq_t, vm_t = np.asarray(seq_t), np.asarray(vm_t)
+    seq = float(np.median(seq_t)) / n_settings
+    vm = float(np.median(vm_t))
+    ratio = float(np.median(vm_t / seq_t))
+    spread = (float(np.min(vm_t / seq_t)), float(np.max(vm_t / seq_t)))
+    prof = {}
+    if profile:
+        prof = {"single_profile_wall_busy_ms": op_profile(single, (st, batch, jax.random.key(1), hp)),
+                "vmapped_profile_wall_busy_ms": op_profile(vstep, (states, batch, keys, hps))}
+    return {"task": task, "settings": n_settings, **prof, "impl": impl, "steps_per_epoch": spe,
             "sequential_s_per_setting_epoch": seq * spe, "vmapped_s_per_setting_epoch": vm * spe / n_settings,
-            "ratio": (vm / n_settings) / seq, "single_compile_s": single_compile, "vmapped_compile_s": vmap_compile}
+            "ratio": ratio, "ratio_min_max_over_rounds": spread, "rounds": repeats,
+            "single_compile_s": single_compile, "vmapped_compile_s": vmap_compile}
 
 
 def main():
@@ -79,21 +147,29 @@ def main():
     ap.add_argument("--tasks", nargs="+", default=["recognition", "prediction"])
     ap.add_argument("--impl", nargs="+", default=["conv1d"], help="temporal-conv formulations to compare")
     ap.add_argument("--repeats", type=int, default=6)
+    ap.add_argument("--profile", action="store_true", help="also print wall and busy op time per setting-step")
     ap.add_argument("--out", default="benchmarks/results/study_vs_sequential.json")
     a = ap.parse_args()
     ds = load_dataset()
     print(f"backend {jax.default_backend()}, {jax.device_count()} device(s); quick presets; cost per setting-epoch "
           f"(train steps only), seconds; ratio = vmapped / sequential")
-    print(f"{'task':<12}{'impl':<8}{'N':>4}{'sequential':>12}{'vmapped':>10}{'ratio':>8}{'compile 1 / N (s)':>20}")
+    print(f"{'task':<12}{'impl':<8}{'N':>4}{'sequential':>12}{'vmapped':>10}{'ratio':>8}{'range':>13}"
+          f"{'compile 1 / N (s)':>20}")
     rows = []
     for task in a.tasks:
         for impl in a.impl:
             for n in a.settings:
-                r = bench(task, n, impl, a.repeats, ds)
+                r = bench(task, n, impl, a.repeats, ds, a.profile)
                 rows.append(r)
                 print(f"{task:<12}{impl:<8}{n:>4}{r['sequential_s_per_setting_epoch']:>12.2f}"
                       f"{r['vmapped_s_per_setting_epoch']:>10.2f}{r['ratio']:>8.2f}"
+                      f"{'%.2f-%.2f' % tuple(r['ratio_min_max_over_rounds']):>13}"
                       f"{r['single_compile_s']:>10.1f} / {r['vmapped_compile_s']:.1f}", flush=True)
+                if a.profile and r["single_profile_wall_busy_ms"] and r["vmapped_profile_wall_busy_ms"]:
+                    (sw, sb), (vw, vb) = r["single_profile_wall_busy_ms"], r["vmapped_profile_wall_busy_ms"]
+                    print(f"{'':<12}profile, ms per setting-step: single {sw:.1f} wall, ops busy {sb:.1f} "
+                          f"({100 * sb / sw:.0f} %); vmapped {vw / n:.1f} wall, ops busy {vb / n:.1f} "
+                          f"({100 * vb / vw:.0f} %)", flush=True)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps({"backend": jax.default_backend(), "rows": rows}, indent=1))
     print(f"saved {a.out}")

@@ -27,6 +27,7 @@ import numpy as np
 from dancejax.skeleton import LSP14, Layout
 
 MISS_CONF = 0.05
+DETECTED_MIN_CONF = float(np.nextafter(np.float32(MISS_CONF), np.float32(1.0)))
 OUTLIER = 0.15
 SWAP_MARGIN = 0.5
 
@@ -138,7 +139,9 @@ def simulate_detections(key, clean, params: NoiseParams, run_length: int = 2, la
     cout = jnp.asarray(params.conf_out)
     z = jax.random.normal(k[6], (t, j))
     conf = jnp.where(is_out | swap_j, cout[:, 0] + cout[:, 1] * z, cin[:, 0] + cin[:, 1] * z)
-    conf = jnp.where(missing, 0.0, jnp.clip(conf, MISS_CONF, 1.0))
+    # detected joints keep a confidence strictly above MISS_CONF, so that the model input
+    # (which treats conf <= MISS_CONF as undetected) sees exactly the simulated misses
+    conf = jnp.where(missing, 0.0, jnp.clip(conf, DETECTED_MIN_CONF, 1.0))
     return x, conf
 
 

@@ -33,11 +33,11 @@ from dancejax.metrics import accuracy, confusion_matrix, pck_table
 from dancejax.models.hbrnn import HBRNN
 from dancejax.models.mkff import MKFFSTGCN, RecognitionModelConfig
 from dancejax.models.stgcn import STGCN10_STRIDES, STGCN10_WIDTHS
-from dancejax.noise import NoiseParams, simulate_detections
+from dancejax.noise import MISS_CONF, NoiseParams, simulate_detections
 from dancejax.train.common import (OptimConfig, TrainState, cached_step, fit, make_optimizer, optimizer_update,
                                    place_on_mesh, static_optim)
 
-MISSING = 0.05  # confidence at or below which a joint counts as not detected
+MISSING = MISS_CONF  # confidence at or below which a joint counts as not detected
 
 
 @dataclasses.dataclass(frozen=True)

@@ -103,3 +103,9 @@ def test_noise_simulator_matches_real_detector(ds):
     np.testing.assert_allclose(sim["median_px"], real["median_px"], rtol=0.3)
     np.testing.assert_allclose(sim["miss"], real["miss"], atol=0.08)
     assert ((np.asarray(c) >= 0) & (np.asarray(c) <= 1)).all()
+    # the simulated misses are exactly the joints the model input treats as undetected
+    from dancejax.recognition import MISSING
+    c = np.asarray(c)
+    undetected = c <= MISSING
+    assert (c[undetected] == 0).all() and (c[~undetected] > MISSING).all()
+    np.testing.assert_allclose(undetected.mean(axis=(0, 1)), real["miss"], atol=0.08)

@@ -144,3 +144,45 @@ def test_temporal_conv_input_shorter_than_kernel(layout):
                                    jnp.asarray(b, jnp.float32), 1, 1, "conv1d", layout))
     y = y if layout == "ntvc" else y.transpose(0, 2, 1, 3)
     np.testing.assert_allclose(y, np_temporal_conv(x, w, b, 1, 1), rtol=RTOL, atol=1e-4)
+
+
+def test_hash_uniform_statistics():
+    """The dropout generator: uniform on [0, 1), uncorrelated between neighbouring
+    elements, between keys and between vmapped settings (5-sigma bounds on n samples)."""
+    shape = (16, 14, 32, 64)
+    n = int(np.prod(shape))
+    u = np.asarray(F.hash_uniform(jax.random.key(0), shape)).ravel()
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n)
+    assert abs(u.var() - 1 / 12) < 0.002
+    # each decile holds a tenth of the samples
+    counts = np.histogram(u, bins=10, range=(0, 1))[0] / n
+    assert np.all(np.abs(counts - 0.1) < 5 * np.sqrt(0.09 / n))
+    bound = 5 / np.sqrt(n)
+    for lag in (1, 64, 14 * 32 * 64):
+        assert abs(np.corrcoef(u[lag:], u[:-lag])[0, 1]) < bound, lag
+    keys = jax.random.split(jax.random.key(7), 4)
+    us = np.asarray(jax.jit(jax.vmap(lambda k: F.hash_uniform(k, shape)))(keys)).reshape(4, -1)
+    for i in range(4):
+        np.testing.assert_array_equal(us[i], np.asarray(F.hash_uniform(keys[i], shape)).ravel())
+        for j in range(i):
+            assert abs(np.corrcoef(us[i], us[j])[0, 1]) < bound
+    # a typed key and its raw words give the same stream; another key a different one
+    raw = jax.random.key_data(jax.random.key(3))
+    np.testing.assert_array_equal(F.hash_uniform(raw, (50,)), F.hash_uniform(jax.random.key(3), (50,)))
+    assert not np.allclose(F.hash_uniform(jax.random.key(3), (50,)), F.hash_uniform(jax.random.key(4), (50,)))
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.1, 0.5, 1.0])
+def test_dropout_rate_and_scaling(rate):
+    x = jnp.full((64, 32, 64), 2.0)
+    y = np.asarray(jax.jit(F.dropout)(jax.random.key(1), x, jnp.float32(rate)))
+    kept = y != 0
+    n = kept.size
+    assert abs(kept.mean() - (1 - rate)) <= 5 * np.sqrt(rate * (1 - rate) / n) + 1e-12
+    if rate < 1:
+        np.testing.assert_allclose(y[kept], 2.0 / (1 - rate), rtol=1e-6)
+    assert np.isfinite(y).all()
+    # the gradient is the mask over the keep probability
+    g = jax.grad(lambda x: F.dropout(jax.random.key(1), x, rate).sum())(x)
+    np.testing.assert_allclose(np.asarray(g), np.where(kept, 1 / (1 - rate) if rate < 1 else 0.0, 0.0), rtol=1e-6)
