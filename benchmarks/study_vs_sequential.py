@@ -27,8 +27,8 @@ import dataclasses
 import glob
 import gzip
 import json
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 

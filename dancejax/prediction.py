@@ -26,8 +26,8 @@ from dancejax.data.dataset import DanceDataset, take_windows
 from dancejax.errors import DataError
 from dancejax.models.predictors import PredictionModelConfig, build_predictor
 from dancejax.skeleton import LSP14
-from dancejax.train.common import (OptimConfig, TrainState, cached_step, fit, make_optimizer, optimizer_update,
-                                   place_on_mesh, static_optim)
+from dancejax.train.common import (OptimConfig, TrainState, cached_step, fit_task, make_optimizer,
+                                   optimizer_update, static_optim)
 
 FRAME_MS = 40.0  # 25 fps
 BASELINES = ("zero_velocity", "constant_velocity")
@@ -274,22 +274,17 @@ def train_method(cfg: PredictionConfig, data: PredictionData, workdir=None, stop
     state = init_state(cfg, key)
     spe = steps_per_epoch(data, cfg)
     step = make_train_step(cfg, spe)
-    hp = default_hparams(cfg)
-    put = None
-    if mesh is not None:
-        state, put = place_on_mesh(state, cfg.batch_size, mesh)
     val = data.val
 
     def validate(st):
         pr = Predictor(cfg.model, {"params": st.params, "batch_stats": st.batch_stats})(val[:, :cfg.model.obs])
         return -float(jnp.linalg.norm(pr - val[:, cfg.model.obs:], axis=-1).mean())
 
-    state, history = fit(state, lambda s, b, r: step(s, b, r, hp), lambda e: epoch_batches(data, cfg, e), cfg.epochs,
-                         jax.random.fold_in(key, 1), validate if workdir and jax.process_count() == 1 else None, workdir,
-                         name=cfg.method,
-                         stop_after_epochs=stop_after_epochs, steps_per_epoch=spe, log_every=log_every,
-                         put_batch=put)
-    return {"params": state.params, "batch_stats": state.batch_stats}, history, time.perf_counter() - t0
+    variables, history = fit_task(state, step, default_hparams(cfg), lambda e: epoch_batches(data, cfg, e), cfg.epochs,
+                                  key, cfg.batch_size, validate if workdir and jax.process_count() == 1 else None,
+                                  workdir, name=cfg.method, steps_per_epoch=spe, stop_after_epochs=stop_after_epochs,
+                                  log_every=log_every, mesh=mesh)
+    return variables, history, time.perf_counter() - t0
 
 
 # ---------------------------------------------------------------- evaluation

@@ -34,8 +34,8 @@ from dancejax.models.hbrnn import HBRNN
 from dancejax.models.mkff import MKFFSTGCN, RecognitionModelConfig
 from dancejax.models.stgcn import STGCN10_STRIDES, STGCN10_WIDTHS
 from dancejax.noise import MISS_CONF, NoiseParams, simulate_detections
-from dancejax.train.common import (OptimConfig, TrainState, cached_step, fit, make_optimizer, optimizer_update,
-                                   place_on_mesh, static_optim)
+from dancejax.train.common import (OptimConfig, TrainState, cached_step, fit_task, make_optimizer,
+                                   optimizer_update, static_optim)
 
 MISSING = MISS_CONF  # confidence at or below which a joint counts as not detected
 
@@ -400,19 +400,14 @@ def train_method(cfg: RecognitionConfig, data: RecognitionData, workdir=None, st
     state = init_state(cfg, key)
     spe = steps_per_epoch(data, cfg)
     step = make_train_step(cfg, data, spe)
-    hp = default_hparams(cfg)
-    put = None
-    if mesh is not None:
-        state, put = place_on_mesh(state, cfg.batch_size, mesh)
     val = data.sets["sim_val"]
 
     def validate(st):
         pred, _ = predict_set(cfg, {"params": st.params, "batch_stats": st.batch_stats}, val)
         return pck_table(pred, val["gt"], val["visible"], (0.05,))[0.05]["mean"]
 
-    state, history = fit(state, lambda s, b, r: step(s, b, r, hp), lambda e: epoch_batches(data, cfg, e),
-                         cfg.epochs, jax.random.fold_in(key, 1), validate if jax.process_count() == 1 else None,
-                         workdir, name=cfg.method,
-                         stop_after_epochs=stop_after_epochs, steps_per_epoch=spe, log_every=log_every,
-                         put_batch=put)
-    return {"params": state.params, "batch_stats": state.batch_stats}, history, time.perf_counter() - t0
+    variables, history = fit_task(state, step, default_hparams(cfg), lambda e: epoch_batches(data, cfg, e), cfg.epochs,
+                                  key, cfg.batch_size, validate if jax.process_count() == 1 else None, workdir,
+                                  name=cfg.method, steps_per_epoch=spe, stop_after_epochs=stop_after_epochs,
+                                  log_every=log_every, mesh=mesh)
+    return variables, history, time.perf_counter() - t0

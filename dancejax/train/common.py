@@ -241,6 +241,22 @@ def fit(
     return state, history
 
 
+def fit_task(state: TrainState, step: Callable, hp: dict, epoch_batches: Callable[[int], Iterable], epochs: int,
+             key, batch_size: int, validate: Callable[[TrainState], float] | None = None, workdir=None,
+             name: str = "train", steps_per_epoch: int | None = None, stop_after_epochs: int | None = None,
+             log_every: int = 20, mesh=None):
+    """``fit`` as both tasks run it: the task's ``step(state, batch, rng, hp)`` with the run's
+    array hyper-parameters bound, the loop's key folded from the run's ``key``, and data
+    parallel over ``mesh`` when one is given.  Returns (variables, history)."""
+    put = None
+    if mesh is not None:
+        state, put = place_on_mesh(state, batch_size, mesh)
+    state, history = fit(state, lambda s, b, r: step(s, b, r, hp), epoch_batches, epochs, jax.random.fold_in(key, 1),
+                         validate, workdir, name=name, stop_after_epochs=stop_after_epochs,
+                         steps_per_epoch=steps_per_epoch, log_every=log_every, put_batch=put)
+    return {"params": state.params, "batch_stats": state.batch_stats}, history
+
+
 def save_json(path, obj):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(obj, indent=1, default=float))
