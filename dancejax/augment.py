@@ -21,11 +21,19 @@ def _centre(x):
     return x.mean(axis=(0, 1), keepdims=True)
 
 
-def rotate(key, x, max_angle: float):
-    """Random rotation by U(-max_angle, max_angle) radians about the centroid."""
+def _pivot(x, about: str):
+    if about == "centroid":
+        return _centre(x)
+    if about == "origin":
+        return jnp.zeros((1, 1, x.shape[-1]), x.dtype)
+    raise ValueError(f"Unsupported pivot {about!r}; use 'centroid' or 'origin'")
+
+
+def rotate(key, x, max_angle: float, about: str = "centroid"):
+    """Random rotation by U(-max_angle, max_angle) radians about the centroid (or the origin)."""
     a = jax.random.uniform(key, (), minval=-max_angle, maxval=max_angle)
     c, s = jnp.cos(a), jnp.sin(a)
-    m = _centre(x)
+    m = _pivot(x, about)
     if x.shape[-1] == 3:
         r = jnp.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
     else:
@@ -40,13 +48,18 @@ def scale(key, x, max_rel: float):
     return (x - m) * f + m
 
 
-def flip(key, x, layout: Layout = LSP14, p: float = 0.5):
-    """With probability ``p``: mirror x about the centroid and swap left/right joints."""
+def flip(key, x, layout: Layout = LSP14, p: float = 0.5, about: str = "centroid"):
+    """With probability ``p``: mirror x about the centroid (or the origin) and swap left/right joints."""
     do = jax.random.bernoulli(key, p)
-    m = _centre(x)
+    m = _pivot(x, about)
     mirrored = (x - m).at[..., 0].multiply(-1.0) + m
     mirrored = mirrored[:, jnp.asarray(layout.flip_permutation)]
     return jnp.where(do, mirrored, x)
+
+
+def reverse(key, x, p: float = 0.5):
+    """With probability ``p``: the window played backwards in time (siMLPe's augmentation)."""
+    return jnp.where(jax.random.bernoulli(key, p), x[::-1], x)
 
 
 def gaussian_noise(key, x, sigma):

@@ -16,14 +16,15 @@ module path, with the layout rules:
 
 Missing and unexpected keys are listed; a shape mismatch names the parameter and both shapes.
 
-Convert an original ST-GCN checkpoint to an orbax checkpoint of dancejax::
+Convert an original ST-GCN checkpoint (any variant) to a dancejax saved model::
 
-    python -m dancejax.convert stgcn.pth --layout ntu25 --num-classes 60 --out converted/
+    dancejax convert stgcn.pth --layout ntu25 --out converted/
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,6 +81,8 @@ def load_state_dict(source) -> dict[str, np.ndarray]:
 def _kernel(w: np.ndarray, target: tuple, key: str) -> np.ndarray:
     if w.ndim == 2 and len(target) == 2:
         return w.T
+    if w.ndim == 3 and w.shape[2] == 1 and len(target) == 2:  # Conv1d with kernel size 1
+        return w[:, :, 0].T
     if w.ndim == 4 and w.shape[3] == 1:
         o, i, kh = w.shape[:3]
         if len(target) == 3:
@@ -128,8 +131,9 @@ def import_state_dict(state_dict, template: dict, rename=None, ignore=()) -> dic
         try:
             if leaf == "weight" and path[-1] == "kernel":  # torch layout, even when the shapes happen to agree
                 value = _kernel(value, target, key)
-            elif value.shape != target and value.size == int(np.prod(target)) and path[-1] == "bias":
-                value = value.reshape(target)
+            elif value.shape != target and value.size == int(np.prod(target)) and (
+                    path[-1] == "bias" or tuple(d for d in value.shape if d != 1) == tuple(d for d in target if d != 1)):
+                value = value.reshape(target)  # a graph conv's (K·C) bias, or singleton axes (siMLPe's (1, C, 1))
             if value.shape != target:
                 raise DataError(f"{key}: shape mismatch: state dict {value.shape}, dancejax parameter "
                                 f"{'/'.join(path)} {target}")
@@ -167,68 +171,208 @@ def stgcn_rename(key: str) -> str:
     return key
 
 
-def import_stgcn(source, layout: str = "ntu25", num_classes: int | None = None, in_channels: int = 3,
-                 strategy: str = "spatial", max_hop: int = 1, strides=None):
-    """Load an original ST-GCN checkpoint (OpenPose-18 / Kinetics or NTU-25 layout).
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig:
+    """An original ST-GCN action classifier (one- or two-stream), as converted from PyTorch."""
 
-    Returns ``(model, variables)``; ``model.apply(variables, x)`` with x (N, M, T, V, C)
-    gives ``(features, class scores)``.  Layer widths are read from the checkpoint;
-    temporal strides cannot be, so they default to ST-GCN-10's for a 10-layer network
-    (pass ``strides`` otherwise).  The checkpoint's registered adjacency ``A``, if
-    present, must equal dancejax's partition for the layout (it checks the graph).
+    layout: str = "ntu25"
+    strategy: str = "spatial"
+    max_hop: int = 1
+    widths: tuple[int, ...] = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)
+    strides: tuple[int, ...] = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
+    num_classes: int = 60
+    in_channels: int = 3
+    edge_importance: bool = True
+    two_stream: bool = False
+    method: str = "stgcn_classifier"
+    preset: str = "converted"
+
+    def graph(self):
+        from dancejax.models.stgcn import GraphConfig
+
+        return GraphConfig(self.layout, self.strategy, self.max_hop)
+
+
+def stgcn_motion(x):
+    """The two-stream model's motion input: ``x_t − (x_{t−1} + x_{t+1}) / 2`` along time (axis 2
+    of (N, M, T, V, C)), zero at the first and last frame."""
+    import jax.numpy as jnp
+
+    mid = x[:, :, 1:-1] - 0.5 * x[:, :, 2:] - 0.5 * x[:, :, :-2]
+    z = jnp.zeros_like(x[:, :, :1])
+    return jnp.concatenate([z, mid, z], 2)
+
+
+def build_classifier(cfg: ClassifierConfig):
+    """The Flax model of a converted classifier: ``apply(variables, x)`` with x (N, M, T, V, C)
+    returns the class scores (N, classes)."""
+    from flax import linen as nn
+
+    from dancejax.models.stgcn import STGCN
+
+    def stream(name):
+        return STGCN(cfg.graph(), cfg.widths, cfg.strides, num_classes=cfg.num_classes,
+                     edge_importance=cfg.edge_importance, name=name)
+
+    class Classifier(nn.Module):
+        @nn.compact
+        def __call__(self, x, train: bool = False):
+            if not cfg.two_stream:
+                return stream("stream")(x, train)[1]
+            return stream("origin_stream")(x, train)[1] + stream("motion_stream")(stgcn_motion(x), train)[1]
+
+    return Classifier()
+
+
+def _variant_of(sd: dict, name: str, layout: str, strategy: str | None, max_hop: int | None):
+    """(strategy, max_hop) of a checkpoint: from its registered adjacency ``A`` when present
+    (compared with every partition dancejax builds), else from the arguments."""
+    from dancejax.graph import spatial_partition
+
+    a_key = next((k for k in sd if k == "A" or k.endswith(".A")), None)
+    if a_key is None:
+        if strategy is None:
+            raise DataError(f"{name}: the checkpoint has no adjacency 'A'; pass --strategy (and --max-hop)")
+        return strategy, max_hop or 1
+    a = sd[a_key]
+    tried = []
+    for st in ([strategy] if strategy else ["spatial", "uniform", "distance"]):
+        for mh in ([max_hop] if max_hop else [1, 2, 3]):
+            for corrected in (False, True):
+                ours = spatial_partition(layout, st, mh, corrected=corrected)
+                tried.append(f"{st}/max_hop {mh}{' corrected' if corrected else ''} {ours.shape}")
+                if ours.shape == a.shape and np.allclose(ours, a, atol=1e-6):
+                    if corrected:
+                        raise DataError(f"{name}: adjacency matches the corrected partition; the original code "
+                                        "builds the uncorrected one — not an original checkpoint")
+                    return st, mh
+    raise DataError(f"{name}: checkpoint adjacency 'A' {a.shape} matches none of dancejax's {layout} partitions "
+                    f"(tried {', '.join(tried)}): wrong layout?")
+
+
+def import_stgcn(source, layout: str = "ntu25", num_classes: int | None = None, in_channels: int | None = None,
+                 strategy: str | None = None, max_hop: int | None = None, strides=None):
+    """Load an original ST-GCN checkpoint, any variant of the original code: the uniform,
+    distance or spatial strategy with any ``max_hop`` (read from the checkpoint's adjacency),
+    with or without edge importance, saved from ``DataParallel`` (``module.`` prefix), and the
+    two-stream model (``origin_stream``/``motion_stream``).
+
+    Returns ``(config, model, variables)``; ``model.apply(variables, x)`` with x (N, M, T, V, C)
+    gives the class scores.  Layer widths are read from the checkpoint; temporal strides cannot
+    be, so they default to ST-GCN-10's for a 10-layer network (pass ``strides`` otherwise).
     """
-    from dancejax.models.stgcn import STGCN, STGCN10_STRIDES, GraphConfig
-    from dancejax.skeleton import get_layout
-
+    name = source if isinstance(source, (str, Path)) else "state dict"
     sd = load_state_dict(source)
-    layers = sorted({int(m.group(1)) for k in sd if (m := re.match(r"st_gcn_networks\.(\d+)\.", k))})
+    if all(k.startswith("module.") for k in sd):
+        sd = {k[len("module."):]: v for k, v in sd.items()}
+    two = any(k.startswith("origin_stream.") for k in sd)
+    if two and not any(k.startswith("motion_stream.") for k in sd):
+        raise DataError(f"{name}: 'origin_stream' without 'motion_stream': an incomplete two-stream checkpoint")
+    prefix = "origin_stream." if two else ""
+    one = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    layers = sorted({int(m.group(1)) for k in one if (m := re.match(r"st_gcn_networks\.(\d+)\.", k))})
+    if not layers:
+        raise DataError(f"{name}: no 'st_gcn_networks.*' keys: not an original ST-GCN checkpoint")
     widths = []
     for i in layers:
         width_keys = [f"st_gcn_networks.{i}.tcn.{j}.weight" for j in (0, 3, 2)]
-        found = [sd[k].shape[0] for k in width_keys if k in sd]
+        found = [one[k].shape[0] for k in width_keys if k in one]
         if not found:
-            raise DataError(f"state dict: layer {i} has none of {width_keys}; cannot tell its width")
+            raise DataError(f"{name}: layer {i} has none of {width_keys}; cannot tell its width")
         widths.append(int(found[0]))
-    if not widths:
-        raise DataError("state dict has no 'st_gcn_networks.0.tcn.2.weight': not an original ST-GCN checkpoint")
     if strides is None:
-        if len(widths) != len(STGCN10_STRIDES):
-            raise DataError(f"the checkpoint has {len(widths)} layers, not ST-GCN-10's 10: pass strides")
-        strides = STGCN10_STRIDES
+        if len(widths) != 10:
+            raise DataError(f"{name}: the checkpoint has {len(widths)} layers, not ST-GCN-10's 10: pass strides")
+        strides = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
     if num_classes is None:
-        if "fcn.weight" not in sd:
-            raise DataError("state dict has no 'fcn.weight'; is this an ST-GCN checkpoint? pass num_classes")
-        num_classes = sd["fcn.weight"].shape[0]
-    graph = GraphConfig(layout, strategy, max_hop)
-    if "A" in sd:
-        ours = graph.adjacency()
-        if sd["A"].shape != ours.shape or not np.allclose(sd["A"], ours, atol=1e-6):
-            raise DataError(f"checkpoint adjacency 'A' {sd['A'].shape} differs from dancejax's {layout} "
-                            f"{strategy} partition {ours.shape}: wrong layout or partition strategy?")
-    model = STGCN(graph, tuple(widths), tuple(strides), num_classes=num_classes)
-    v = get_layout(layout).num_joints
-    template = jax.eval_shape(lambda: model.init(jax.random.key(0), np.zeros((1, 1, 16, v, in_channels), np.float32)))
-    variables = import_state_dict(sd, template, rename=stgcn_rename, ignore=("A",))
-    return model, variables
+        if "fcn.weight" not in one:
+            raise DataError(f"{name}: no 'fcn.weight'; is this an ST-GCN checkpoint? pass num_classes")
+        num_classes = int(one["fcn.weight"].shape[0])
+    if in_channels is None:
+        v_count = _layout_joints(layout)
+        bn = one.get("data_bn.weight")
+        in_channels = int(bn.shape[0] // v_count) if bn is not None and bn.shape[0] % v_count == 0 else 3
+    st, mh = _variant_of(one, name, layout, strategy, max_hop)
+    edge = any(k.startswith("edge_importance.") for k in one)
+    cfg = ClassifierConfig(layout, st, mh, tuple(widths), tuple(strides), num_classes, in_channels, edge, two)
+    model = build_classifier(cfg)
+    template = classifier_template(cfg)
+    def rename(k: str) -> str:
+        if two:
+            head, rest = k.split(".", 1)
+            return f"{head}.{stgcn_rename(rest)}"
+        return "stream." + stgcn_rename(k)
+
+    ignore = tuple(k for k in sd if k == "A" or k.endswith(".A"))
+    variables = import_state_dict(sd, template, rename=rename, ignore=ignore)
+    return cfg, model, variables
+
+
+def _layout_joints(layout: str) -> int:
+    from dancejax.skeleton import get_layout
+
+    return get_layout(layout).num_joints
+
+
+def classifier_template(cfg: ClassifierConfig):
+    x = np.zeros((1, 1, 16, _layout_joints(cfg.layout), cfg.in_channels), np.float32)
+    return jax.eval_shape(lambda: build_classifier(cfg).init(jax.random.key(0), x))
+
+
+class Classifier:
+    """A converted ST-GCN as a callable: (N, M, T, V, C) skeletons (or the original's
+    (N, C, T, V, M) with ``layout='original'``) -> class scores (N, classes)."""
+
+    def __init__(self, cfg: ClassifierConfig, variables, meta=None):
+        self.cfg, self.variables, self.meta = cfg, variables, meta or {}
+        model = build_classifier(cfg)
+        self._run = jax.jit(lambda v, x: model.apply(v, x))
+
+    def __call__(self, x, layout: str = "nmtvc"):
+        x = np.asarray(x, np.float32)
+        if layout == "original":
+            x = x.transpose(0, 4, 2, 3, 1)
+        v = _layout_joints(self.cfg.layout)
+        if x.ndim != 5 or x.shape[3] != v or x.shape[4] != self.cfg.in_channels:
+            raise DataError(f"input: field 'skeleton': expected (N, M, T, {v}, {self.cfg.in_channels}), got {x.shape}")
+        if not np.isfinite(x).all():
+            raise DataError("input: field 'skeleton': NaN/inf values")
+        return self._run(self.variables, x)
+
+
+NAME = "classification"
+
+
+def describe(cfg: ClassifierConfig) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def from_description(d: dict) -> ClassifierConfig:
+    return ClassifierConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Convert an original ST-GCN PyTorch checkpoint to an orbax checkpoint.")
+    ap = argparse.ArgumentParser(prog="dancejax convert",
+                                 description="Convert an original ST-GCN PyTorch checkpoint (any variant of the original "
+                                             "code) into a dancejax saved model.")
     ap.add_argument("checkpoint", help=".pt/.pth state dict with the original key names")
     ap.add_argument("--layout", default="ntu25", choices=["ntu25", "openpose18"])
     ap.add_argument("--num-classes", type=int, default=None)
-    ap.add_argument("--in-channels", type=int, default=3)
-    ap.add_argument("--out", required=True, help="output folder for the orbax checkpoint")
+    ap.add_argument("--in-channels", type=int, default=None)
+    ap.add_argument("--strategy", default=None, choices=["uniform", "distance", "spatial"],
+                    help="only for checkpoints without the adjacency 'A'")
+    ap.add_argument("--max-hop", type=int, default=None)
+    ap.add_argument("--out", required=True, help="output folder for the saved model")
     a = ap.parse_args(argv)
-    import orbax.checkpoint as ocp
+    from dancejax.saved import save_classifier
 
-    model, variables = import_stgcn(a.checkpoint, a.layout, a.num_classes, a.in_channels)
-    out = Path(a.out).resolve()
-    with ocp.StandardCheckpointer() as ck:
-        ck.save(out / "variables", variables)
+    cfg, _, variables = import_stgcn(a.checkpoint, a.layout, a.num_classes, a.in_channels, a.strategy, a.max_hop)
+    out = save_classifier(a.out, cfg, variables, source=str(a.checkpoint))
     n = sum(np.size(x) for x in jax.tree_util.tree_leaves(variables["params"]))
-    print(f"wrote {out / 'variables'}: ST-GCN-10, layout {a.layout}, {model.num_classes} classes, {n} parameters; "
-          f"restore with orbax StandardCheckpointer and dancejax.models.stgcn.STGCN")
+    print(f"wrote {out}: {'two-stream ' if cfg.two_stream else ''}ST-GCN ({len(cfg.widths)} layers), layout {cfg.layout}, "
+          f"{cfg.strategy} partition, max_hop {cfg.max_hop}, edge importance {'on' if cfg.edge_importance else 'off'}, "
+          f"{cfg.num_classes} classes, {n} parameters; load it with dancejax.load_model")
+    return 0
 
 
 if __name__ == "__main__":

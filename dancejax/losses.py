@@ -5,6 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from dancejax.metrics import mpjpe
+
 
 def per_joint_l1(pred, gt):
     """‖G_j − P_j‖₁ per joint: (…, J, D) -> (…, J)."""
@@ -40,3 +42,22 @@ def class_weights_from_counts(counts) -> jnp.ndarray:
     counts = jnp.asarray(counts, jnp.float32)
     w = jnp.where(counts > 0, 1.0 / jnp.maximum(counts, 1.0), 0.0)
     return w * (counts > 0).sum() / w.sum()
+
+
+POSE_LOSSES = ("mpjpe", "l1", "mpjpe_velocity")
+
+
+def pose_loss(pred, gt, kind: str = "mpjpe"):
+    """Prediction losses over (N, T, J, D) poses.
+
+    'mpjpe': mean per-joint L2 error (SPEC §5); 'l1': mean absolute coordinate error (DMGNN's);
+    'mpjpe_velocity': MPJPE plus the MPJPE of the frame-to-frame displacements (siMLPe's loss).
+    """
+    if kind not in POSE_LOSSES:
+        raise ValueError(f"Unsupported pose loss: {kind!r}; use one of {POSE_LOSSES}")
+    if kind == "l1":
+        return jnp.abs(pred - gt).mean()
+    loss = mpjpe(pred, gt).mean()
+    if kind == "mpjpe_velocity":
+        loss = loss + mpjpe(pred[:, 1:] - pred[:, :-1], gt[:, 1:] - gt[:, :-1]).mean()
+    return loss

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from dancejax.skeleton import LSP14, LSP14_GROUPS
+from dancejax.skeleton import LSP14, LSP14_GROUPS, root_relative
 
 NORMALIZERS = ("bbox", "torso", "head")
 
@@ -64,11 +64,46 @@ def accuracy(labels, preds) -> float:
     return float(100.0 * (labels == preds).mean()) if labels.size else float("nan")
 
 
+def per_class_accuracy(labels, preds, num_classes: int) -> list[float | None]:
+    """Recall of each class in percent (None for a class with no example)."""
+    m = confusion_matrix(labels, preds, num_classes)
+    n = m.sum(1)
+    return [float(100.0 * m[i, i] / n[i]) if n[i] else None for i in range(num_classes)]
+
+
+def balanced_accuracy(labels, preds, num_classes: int) -> float:
+    """Mean per-class recall over the classes present, in percent."""
+    acc = [a for a in per_class_accuracy(labels, preds, num_classes) if a is not None]
+    return float(np.mean(acc)) if acc else float("nan")
+
+
+FRAME_MS = 40.0  # one frame at the canonical 25 fps
+
+
+def horizons_ms(pred: int) -> list[int]:
+    """The field's horizons: 80/160/320/400 ms, plus 560 and 1000 ms when 25 frames are predicted."""
+    hs = [80, 160, 320, 400] + ([560, 1000] if pred >= 25 else [])
+    return [h for h in hs if h / FRAME_MS <= pred]
+
+
 def mae(pred, gt):
-    """Mean absolute coordinate error per frame: (N, T, J, D) -> (T,)."""
+    """Mean absolute coordinate error per frame (the paper's MAE): (N, T, J, D) -> (T,)."""
     return jnp.abs(pred - gt).mean(axis=(0, 2, 3))
 
 
 def mpjpe(pred, gt):
     """Mean per-joint L2 position error per frame: (N, T, J, D) -> (T,)."""
     return jnp.linalg.norm(pred - gt, axis=-1).mean(axis=(0, 2))
+
+
+def prediction_errors(pred, gt, horizons: list[int], scale: float = 1000.0) -> dict[str, dict[int, float]]:
+    """MAE and MPJPE at each horizon (ms), root-relative (each frame's mid-hip subtracted from
+    prediction and ground truth, the primary numbers) and global (with the trajectory).
+    ``scale`` converts the inputs' unit to the reported one (metres -> millimetres)."""
+    pred, gt = np.asarray(pred, np.float64) * scale, np.asarray(gt, np.float64) * scale
+    out = {}
+    for name, (p, g) in {"rel": (root_relative(pred), root_relative(gt)), "global": (pred, gt)}.items():
+        e_abs, e_l2 = np.asarray(mae(p, g)), np.asarray(mpjpe(p, g))
+        out[f"mae_{name}"] = {h: float(e_abs[int(h / FRAME_MS) - 1]) for h in horizons}
+        out[f"mpjpe_{name}"] = {h: float(e_l2[int(h / FRAME_MS) - 1]) for h in horizons}
+    return out

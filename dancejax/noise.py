@@ -4,12 +4,15 @@ The real detector's error against the projected 3D ground truth is decomposed,
 per joint, into five parts (SPEC §2), all measured in units of the ground-truth
 bounding box's larger side (so they transfer across image sizes):
 
-* missing: confidence below ``MISS_CONF`` (or no detection) — simulated as short
-  dropouts of ``run_length`` frames with confidence 0;
+* missing: confidence below ``MISS_CONF`` (or no detection);
 * left/right swap: the detection lies much nearer the mirrored joint;
 * outlier: error above ``OUTLIER`` box sizes — simulated as a jump of the fitted size;
-* jitter: robust (MAD) standard deviation of the remaining errors, per joint;
+* jitter: robust (MAD) standard deviation of the remaining errors, per joint, with their
+  lag-1 autocorrelation over time (real detector errors drift rather than flicker);
 * bias: median of the remaining error vectors, per joint.
+
+Misses, swaps and outliers come in runs: each is simulated as a two-state Markov chain with
+the real rate and the real mean run length.
 
 Confidences are drawn from normals fitted to the real scores of inliers and of
 outliers.  ``fit_detector_noise`` does the calibration (NumPy), ``simulate_detections``
@@ -33,14 +36,16 @@ SWAP_MARGIN = 0.5
 
 
 class NoiseParams(NamedTuple):
-    miss_rate: np.ndarray  # (J,)
-    swap_rate: np.ndarray  # (J,), per frame, for joints with a L/R partner
-    outlier_rate: np.ndarray  # (J,)
+    miss_rate: np.ndarray  # (J,) fraction of frames
+    swap_rate: np.ndarray  # (J,) of detected frames, for joints with a L/R partner
+    outlier_rate: np.ndarray  # (J,) of detected frames
     outlier_size: np.ndarray  # (J,) median outlier error, box units
     jitter: np.ndarray  # (J,) σ per coordinate, box units
     bias: np.ndarray  # (J, 2) box units
     conf_in: np.ndarray  # (J, 2) mean, std of inlier scores
     conf_out: np.ndarray  # (J, 2) mean, std of outlier scores
+    rho: np.ndarray  # (J,) lag-1 autocorrelation of the inlier error (AR(1) jitter)
+    runs: np.ndarray  # (3,) mean run lengths in frames of misses, swaps, outliers
 
 
 def box_size(gt: np.ndarray) -> np.ndarray:
@@ -62,11 +67,53 @@ def classify_errors(det, conf, gt, layout: Layout = LSP14):
     return err, missing, swapped, outlier, inlier
 
 
-def fit_detector_noise(det, conf, gt, layout: Layout = LSP14) -> tuple[NoiseParams, int]:
-    """Calibrate on real detections (views, T, J, 2) against projected ground truth.
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """Lengths of the runs of True along axis -2 (time) of a (..., T, J) mask."""
+    m = np.moveaxis(mask, -2, -1).reshape(-1, mask.shape[-2]).astype(np.int8)
+    padded = np.concatenate([np.zeros((len(m), 1), np.int8), m, np.zeros((len(m), 1), np.int8)], 1)
+    d = np.diff(padded, axis=1)
+    starts, ends = np.nonzero(d == 1), np.nonzero(d == -1)
+    return ends[1] - starts[1]
 
-    Returns the parameters and the mean dropout run length in frames.
-    """
+
+def lag1_autocorrelation(vec: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Per joint, the correlation of the (bias-removed) error vector between consecutive frames
+    where both are inliers: vec (..., T, J, 2), ok (..., T, J) -> (J,)."""
+    j = vec.shape[-2]
+    a, b = vec[..., :-1, :, :], vec[..., 1:, :, :]
+    both = ok[..., :-1, :] & ok[..., 1:, :]
+    out = np.zeros(j, np.float32)
+    for k in range(j):  # offline NumPy statistics
+        x, y = a[..., k, :][both[..., k]], b[..., k, :][both[..., k]]
+        if len(x) < 3:
+            continue
+        x, y = x - x.mean(0), y - y.mean(0)
+        out[k] = float((x * y).sum() / max(np.sqrt((x ** 2).sum() * (y ** 2).sum()), 1e-12))
+    return out
+
+
+def event_statistics(det, conf, gt, layout: Layout = LSP14) -> dict[str, np.ndarray]:
+    """The statistics the simulator reproduces, for printing real against simulated: per joint
+    miss/swap/outlier rates and lag-1 error autocorrelation; mean run lengths of each event."""
+    det, conf, gt = (np.asarray(a) for a in (det, conf, gt))
+    err, missing, swapped, outlier, inlier = classify_errors(det, conf, gt, layout)
+    s = box_size(gt)[..., None, None]
+    vec = (det - gt) / s
+    j = layout.num_joints
+    present = np.maximum((~missing).reshape(-1, j).sum(0), 1)
+    return {
+        "miss": missing.reshape(-1, j).mean(0),
+        "swap": swapped.reshape(-1, j).sum(0) / present,
+        "outlier": outlier.reshape(-1, j).sum(0) / present,
+        "autocorr": lag1_autocorrelation(vec, inlier),
+        "miss_run": float(np.mean(_runs(missing))) if missing.any() else 0.0,
+        "swap_run": float(np.mean(_runs(swapped))) if swapped.any() else 0.0,
+        "outlier_run": float(np.mean(_runs(outlier))) if outlier.any() else 0.0,
+    }
+
+
+def fit_detector_noise(det, conf, gt, layout: Layout = LSP14) -> NoiseParams:
+    """Calibrate on real detections (views, T, J, 2) against projected ground truth."""
     det = det.reshape(-1, *det.shape[-3:])
     conf = conf.reshape(-1, *conf.shape[-2:])
     gt = gt.reshape(-1, *gt.shape[-3:])
@@ -91,11 +138,8 @@ def fit_detector_noise(det, conf, gt, layout: Layout = LSP14) -> tuple[NoisePara
         cin.append([ci.mean(), ci.std()])
         cout.append([co.mean(), co.std()] if o.sum() > 1 else [0.3, 0.15])
     n_present = np.maximum(present.sum(0), 1)
-    # Dropout runs: mean length of consecutive missing frames along time.
-    m = missing.astype(np.int8)
-    starts = np.maximum(np.diff(m, axis=-2, prepend=0), 0).sum()
-    run = int(np.clip(round(m.sum() / max(starts, 1)), 1, 8))
-    params = NoiseParams(
+    runs = [float(np.mean(_runs(m))) if m.any() else 1.0 for m in (missing, swapped, outlier)]
+    return NoiseParams(
         miss_rate=flat(missing).mean(0).astype(np.float32),
         swap_rate=(flat(swapped).sum(0) / n_present).astype(np.float32),
         outlier_rate=(flat(outlier).sum(0) / n_present).astype(np.float32),
@@ -104,37 +148,79 @@ def fit_detector_noise(det, conf, gt, layout: Layout = LSP14) -> tuple[NoisePara
         bias=np.asarray(bias, np.float32),
         conf_in=np.asarray(cin, np.float32),
         conf_out=np.asarray(cout, np.float32),
+        rho=np.clip(lag1_autocorrelation(vec - np.asarray(bias, np.float32), inlier), 0.0, 0.99).astype(np.float32),
+        runs=np.asarray(runs, np.float32),
     )
-    return params, run
 
 
-def simulate_detections(key, clean, params: NoiseParams, run_length: int = 2, layout: Layout = LSP14,
-                        strength=1.0):
+def markov_events(key, rate, mean_run, t: int):
+    """(T, K) boolean event chains: each column a two-state Markov chain whose events last
+    ``mean_run`` frames on average (geometric) and whose stationary rate is ``rate``."""
+    rate = jnp.clip(jnp.asarray(rate, jnp.float32), 0.0, 0.95)
+    stay = 1.0 - 1.0 / jnp.maximum(jnp.asarray(mean_run, jnp.float32), 1.0)
+    start = jnp.clip(rate * (1.0 - stay) / jnp.maximum(1.0 - rate, 1e-6), 0.0, 1.0)
+    k0, k1 = jax.random.split(key)
+    init = jax.random.uniform(k0, rate.shape) < rate
+    u = jax.random.uniform(k1, (t - 1,) + rate.shape)
+
+    def step(state, ut):
+        nxt = jnp.where(state, ut < stay, ut < start)
+        return nxt, nxt
+
+    _, rest = jax.lax.scan(step, init, u)
+    return jnp.concatenate([init[None], rest], 0)
+
+
+def ar1_noise(key, rho, shape):
+    """(T, J, 2) unit-variance AR(1) noise along time with per-joint lag-1 correlation ``rho``."""
+    eps = jax.random.normal(key, shape)
+    rho = jnp.asarray(rho, jnp.float32)[:, None]
+    scale = jnp.sqrt(1.0 - rho ** 2)
+
+    def step(prev, e):
+        cur = rho * prev + scale * e
+        return cur, cur
+
+    _, rest = jax.lax.scan(step, eps[0], eps[1:])
+    return jnp.concatenate([eps[:1], rest], 0)
+
+
+def simulate_detections(key, clean, params: NoiseParams, layout: Layout = LSP14, strength=1.0):
     """Noisy detections and confidences from clean 2D keypoints (T, J, 2).
 
+    Misses, left/right swaps (per pair) and outliers are Markov chains with the real
+    detector's rates and mean run lengths; inlier error is bias + AR(1) jitter with the real
+    per-joint lag-1 autocorrelation; an outlier keeps its jump for the length of its run.
     ``strength`` scales jitter, bias and outlier sizes (1 = calibrated); it may be traced.
     """
     t, j, _ = clean.shape
     k = jax.random.split(key, 8)
     s = (clean.max(1) - clean.min(1)).max(-1)[:, None, None]
     s = jnp.maximum(s, 1e-6)
+    runs = jnp.asarray(params.runs)
     perm = jnp.asarray(layout.flip_permutation)
     pair_id = jnp.asarray(np.minimum(np.arange(j), layout.flip_permutation))
-    swap_pair = jax.random.uniform(k[0], (t, j)) < jnp.asarray(params.swap_rate)[pair_id]
-    swap_j = swap_pair[:, pair_id]
+    swap_rate = 0.5 * (jnp.asarray(params.swap_rate) + jnp.asarray(params.swap_rate)[perm])
+    swap_pair = markov_events(k[0], swap_rate, runs[1], t)  # one chain per joint; a pair uses its lower id's
+    swap_j = swap_pair[:, pair_id] & (perm != jnp.arange(j))[None]
     idx = jnp.where(swap_j, perm[None], jnp.arange(j)[None])
     x = jnp.take_along_axis(clean, idx[..., None], axis=1)
-    x = x + strength * s * (jnp.asarray(params.bias) + jnp.asarray(params.jitter)[:, None]
-                            * jax.random.normal(k[1], (t, j, 2)))
-    is_out = jax.random.uniform(k[2], (t, j)) < jnp.asarray(params.outlier_rate)
+    jit = jnp.asarray(params.jitter)[:, None] * ar1_noise(k[1], params.rho, (t, j, 2))
+    x = x + strength * s * (jnp.asarray(params.bias) + jit)
+    is_out = markov_events(k[2], params.outlier_rate, runs[2], t)
     ang = jax.random.uniform(k[3], (t, j), minval=0, maxval=2 * jnp.pi)
     mag = jnp.asarray(params.outlier_size) * jnp.exp(0.3 * jax.random.normal(k[4], (t, j)))
-    jump = jnp.stack([jnp.cos(ang), jnp.sin(ang)], -1) * mag[..., None] * s * strength
-    x = jnp.where(is_out[..., None], x + jump, x)
-    # Dropouts: runs of ``run_length`` frames starting at rate miss_rate / run_length.
-    start = jax.random.uniform(k[5], (t, j)) < jnp.asarray(params.miss_rate) / run_length
-    kernel = jnp.ones((run_length,), jnp.float32)
-    missing = jax.vmap(lambda c: jnp.convolve(c, kernel)[:t], in_axes=1, out_axes=1)(start.astype(jnp.float32)) > 0
+    fresh = jnp.stack([jnp.cos(ang), jnp.sin(ang)], -1) * mag[..., None]
+    new_run = is_out & ~jnp.concatenate([jnp.zeros((1, j), bool), is_out[:-1]], 0)
+
+    def hold(prev, inp):
+        f, nr = inp
+        cur = jnp.where(nr[:, None], f, prev)
+        return cur, cur
+
+    _, jump = jax.lax.scan(hold, fresh[0], (fresh, new_run))
+    x = jnp.where(is_out[..., None], x + jump * s * strength, x)
+    missing = markov_events(k[5], params.miss_rate, runs[0], t)
     cin = jnp.asarray(params.conf_in)
     cout = jnp.asarray(params.conf_out)
     z = jax.random.normal(k[6], (t, j))

@@ -76,6 +76,20 @@ LSP14 = Layout(
     center=12,
 )
 
+HIPS = (LSP14.index("r_hip"), LSP14.index("l_hip"))
+NECK = LSP14.index("neck")
+
+
+def mid_hip(x):
+    """The LSP-14 root, the midpoint of the two hips: (..., J, D) -> (..., D).  NumPy or jnp."""
+    return 0.5 * (x[..., HIPS[0], :] + x[..., HIPS[1], :])
+
+
+def root_relative(x):
+    """Each frame's mid-hip subtracted (the field's root-relative coordinates): (..., J, D)."""
+    return x - mid_hip(x)[..., None, :]
+
+
 # Joint groups used by PCK tables (paper Table II columns, SPEC §4).
 LSP14_GROUPS: dict[str, tuple[int, ...]] = {
     "head": (12, 13),

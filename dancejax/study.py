@@ -1,21 +1,21 @@
-"""Hyper-parameter studies as one vmapped, jit-compiled program (SPEC §6).
+"""Hyper-parameter studies as vmapped, jit-compiled programs (paper §IV, SPEC §6).
 
 A study is a grid over
 
-* vmappable settings — ``seed`` and the per-run hyper-parameters that enter the
-  train step as arrays (``lr``, ``lr_decay``, ``weight_decay``, ``dropout``, and for
-  recognition the loss's ``lam`` (weight of the top-k term), ``style_weight`` and the
-  augmentation's detector-``noise_strength``): they are stacked along a leading axis
-  with the parameters and optimizer states, and trained together by
-  ``jax.jit(jax.vmap(train_step))`` — one compilation for all of them;
-* shape settings — ``width``, ``depth``, ``window`` (recognition) or ``obs`` (prediction),
-  ``top_k``: they change array shapes, so each combination is its own compiled program.
+* **array settings** — ``seed`` and the fields of the task's ``HParams`` (learning rate,
+  decay, weight decay, dropout, and for recognition the loss weights and the detector-noise
+  strength): settings that differ only in these are stacked along a leading axis and trained
+  together by ``jax.jit(jax.vmap(train_step))``, one compilation for all of them;
+* **shape settings** — any other model field (``width``, ``blocks``, ``widths`` …) or
+  configuration field (``window``, ``top_k``, ``batch_size`` …): each combination is its own
+  compiled program.
 
-Every setting sees the same batches (the study's data seed); each has its own
-initialisation and step RNG from its seed, exactly as an ordinary run with that seed
-and that data seed, so a study reproduces N separate runs.  Settings run in chunks of
-``chunk_size`` when N is larger than memory allows.  With ``patience`` a setting whose
-validation score stopped improving is frozen by masking while the others go on.
+Every group runs through the ordinary training loop (``dancejax.train.loop.fit``), so a study
+checkpoints and resumes from its work directory as a run does, and supports per-setting early
+stopping (``patience``).  ``chunk_size`` caps the settings per program; ``'auto'`` measures the
+per-setting cost of chunks of 1, 2, 4, … settings on a few steps first and runs with the
+cheapest, printing its choice (on a 2-core CPU that is often 1: a vmapped program costs about as
+much per setting as separate runs; on a GPU the widest chunk that fits).
 """
 
 from __future__ import annotations
@@ -28,45 +28,54 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from dancejax import prediction, recognition
-from dancejax.data import load_dataset
 from dancejax.errors import DataError
-from dancejax.metrics import pck_table
-from dancejax.parallel import shard_batch
+from dancejax.models import model_fields
 from dancejax.report import write_csv
-from dancejax.train.common import Checkpointer, TrainState
+from dancejax.train.loop import fit, stack
 
-SHAPE_PARAMS = {
-    "recognition": ("width", "depth", "window", "top_k"),
-    "prediction": ("width", "depth", "obs"),
-}
-VMAP_PARAMS = {
-    "recognition": ("seed",) + recognition.HPARAMS,
-    "prediction": ("seed",) + prediction.HPARAMS,
-}
-INT_PARAMS = {"seed", "width", "depth", "window", "top_k", "obs"}
+INT_FIELDS = {"seed"}
 
 
-def validate_grid(task: str, grid: dict[str, list]) -> None:
-    if task not in VMAP_PARAMS:
-        raise DataError(f"unknown study task {task!r}; use 'recognition' or 'prediction'")
-    known = VMAP_PARAMS[task] + SHAPE_PARAMS[task]
+def array_params(task) -> tuple[str, ...]:
+    return ("seed",) + tuple(f.name for f in dataclasses.fields(task.HParams))
+
+
+def shape_params(task, base) -> tuple[str, ...]:
+    cfg_fields = {f.name for f in dataclasses.fields(base)} - {"model", "method", "preset", "seed", "data_seed", "optim"}
+    return tuple(sorted((set(model_fields(base.model)) | cfg_fields) - set(array_params(task))))
+
+
+def validate_grid(task, base, grid, source: str = "study grid") -> None:
+    """Clear errors for unknown names, empty or non-list values and wrong types."""
+    if not isinstance(grid, dict) or not grid:
+        raise DataError(f"{source}: expected a non-empty mapping of hyper-parameter names to lists of values, "
+                        f"got {type(grid).__name__}")
+    arrays, shapes = array_params(task), shape_params(task, base)
     for name, values in grid.items():
-        if name not in known:
-            raise DataError(f"study grid: unknown hyper-parameter {name!r} for {task}; known: {', '.join(known)}")
+        if name not in arrays + shapes:
+            raise DataError(f"{source}: unknown hyper-parameter {name!r} for {task.NAME}; array settings: "
+                            f"{', '.join(arrays)}; shape settings: {', '.join(shapes)}")
         if not isinstance(values, (list, tuple)) or not values:
-            raise DataError(f"study grid: {name!r} must be a non-empty list of values, got {values!r}")
+            raise DataError(f"{source}: {name!r} must be a non-empty list of values, got {values!r}")
         for v in values:
-            ok = isinstance(v, int) and not isinstance(v, bool) if name in INT_PARAMS else \
-                isinstance(v, (int, float)) and not isinstance(v, bool)
+            if name in INT_FIELDS or (name in shapes and isinstance(_current(base, name), int)
+                                      and not isinstance(_current(base, name), bool)):
+                ok, want = isinstance(v, int) and not isinstance(v, bool), "an integer"
+            elif name in arrays:
+                ok, want = isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v), "a finite number"
+            else:
+                ok, want = True, ""
             if not ok:
-                want = "an integer" if name in INT_PARAMS else "a number"
-                raise DataError(f"study grid: {name!r} values must be {want}, got {v!r} ({type(v).__name__})")
-            if name in INT_PARAMS - {"seed"} and v < 1:
-                raise DataError(f"study grid: {name!r} must be positive, got {v}")
+                raise DataError(f"{source}: {name!r} values must be {want}, got {v!r} ({type(v).__name__})")
+            if name in shapes and isinstance(v, int) and not isinstance(v, bool) and v < 1 and name != "top_k":
+                raise DataError(f"{source}: {name!r} must be positive, got {v}")
+
+
+def _current(base, name):
+    fields = model_fields(base.model)
+    return fields[name] if name in fields else getattr(base, name, None)
 
 
 def expand(grid: dict[str, list]) -> list[dict[str, Any]]:
@@ -74,179 +83,240 @@ def expand(grid: dict[str, list]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
 
 
-def shaped_config(task: str, base, shape: dict):
-    """The base config with one combination of shape settings applied."""
-    cfg = base
-    m = cfg.model
-    if "width" in shape or "depth" in shape:
-        if task == "recognition":
-            depth = shape.get("depth", len(m.widths))
-            width = shape.get("width", m.widths[0])
-            widths = tuple(width * (2 if i >= depth // 2 else 1) for i in range(depth))
-            m = dataclasses.replace(m, widths=widths, strides=(1,) * depth)
-        else:
-            m = dataclasses.replace(m, width=shape.get("width", m.width), blocks=shape.get("depth", m.blocks),
-                                    ltd_blocks=shape.get("depth", m.ltd_blocks),
-                                    simlpe_blocks=shape.get("depth", m.simlpe_blocks))
-    if "obs" in shape:
-        m = dataclasses.replace(m, obs=shape["obs"])
-    cfg = dataclasses.replace(cfg, model=m)
-    if "window" in shape:
-        cfg = dataclasses.replace(cfg, window=shape["window"])
-    if "top_k" in shape:
-        cfg = dataclasses.replace(cfg, top_k=shape["top_k"])
-    return cfg
-
-
-def setting_config(task: str, base_shaped, setting: dict):
-    """The ordinary-run config equivalent to one study setting (for reruns and checkpoints)."""
-    cfg = dataclasses.replace(base_shaped, seed=setting.get("seed", base_shaped.seed),
-                              data_seed=base_shaped.seed if base_shaped.data_seed is None else base_shaped.data_seed)
-    o = cfg.optim
-    o = dataclasses.replace(o, lr=setting.get("lr", o.lr), lr_decay=setting.get("lr_decay", o.lr_decay),
-                            weight_decay=setting.get("weight_decay", o.weight_decay))
-    cfg = dataclasses.replace(cfg, optim=o, model=dataclasses.replace(cfg.model, dropout=setting.get("dropout", cfg.model.dropout)))
-    if task == "recognition":
-        cfg = dataclasses.replace(cfg, lam=setting.get("lam", cfg.lam), style_weight=setting.get("style_weight", cfg.style_weight),
-                                  noise_strength=setting.get("noise_strength", cfg.noise_strength))
-    return cfg
-
-
-def _task(task):
-    return recognition if task == "recognition" else prediction
-
-
-def _stack(trees):
-    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *trees)
-
-
-def _index(tree, i):
-    return jax.tree_util.tree_map(lambda x: x[i], tree)
-
-
-def _score(task, cfg, variables, data, which: str) -> float:
-    """Higher is better: PCK@0.05 (%) for recognition, −MPJPE (mm) for prediction."""
-    if task == "recognition":
-        s = data.sets[which]
-        pred, _ = recognition.predict_set(cfg, variables, s)
-        return float(pck_table(pred, s["gt"], s["visible"], (0.05,))[0.05]["mean"])
-    w = data.val if which == "val" else np.concatenate(list(data.eval_sets.values()))
-    out = prediction.Predictor(cfg.model, variables)(w[:, :cfg.model.obs])
-    return -1000.0 * float(jnp.linalg.norm(out - w[:, cfg.model.obs:], axis=-1).mean())
+def setting_config(task, base, setting: dict):
+    """The ordinary-run configuration of one study setting (the study's data seed kept)."""
+    arrays = set(array_params(task))
+    mf = model_fields(base.model)
+    model_kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in setting.items() if k in mf and k not in arrays}
+    cfg_kw = {k: v for k, v in setting.items() if k not in mf and k not in arrays}
+    cfg = dataclasses.replace(base, model=base.model.clone(**model_kw) if model_kw else base.model, **cfg_kw,
+                              data_seed=base.seed if base.data_seed is None else base.data_seed)
+    return task.with_hparams(cfg, **{k: v for k, v in setting.items() if k in arrays})
 
 
 @dataclasses.dataclass
 class StudyResult:
-    rows: list[dict]  # one per setting, ranked
-    curves: dict[int, list[dict]]  # setting index -> per-epoch {loss, val}
+    rows: list[dict]  # one per setting, ranked by validation score
+    curves: dict[int, list[dict]]  # setting index -> per-validation {epoch, loss, val}
     seconds: float
-    best_config: Any = None
-    best_variables: Any = None
-    variables: dict | None = None  # setting index -> variables, with keep_variables=True
+    configs: dict[int, Any]
+    variables: dict[int, dict]  # setting index -> the evaluated variables (final or best, per cfg.select)
+    chunk_choices: list[str]
+
+    @property
+    def best(self) -> int:
+        return self.rows[0]["setting"]
 
 
-def run_study(task: str, base, grid: dict[str, list], epochs: int, data=None, chunk_size: int | None = None,
-              patience: int | None = None, mesh=None, log=print, keep_variables: bool = False) -> StudyResult:
-    """Train every setting of ``grid``; returns ranked rows with validation and test scores."""
-    validate_grid(task, grid)
-    mod = _task(task)
+def choose_chunk(task, cfgs, data, log, steps: int = 3) -> int:
+    """The chunk size with the lowest measured per-setting step cost among 1, 2, 4, … (≤ N)."""
+    step = task.make_train_step(cfgs[0], data)
+    batch = next(iter(task.epoch_batches(data, cfgs[0], 0)))
+    costs = {}
+    c = 1
+    while c <= len(cfgs):
+        sub = cfgs[:c]
+        states = stack([task.init_state(x, jax.random.key(x.seed)) for x in sub])
+        hp = stack([task.hparams(x) for x in sub])
+        keys = jax.random.split(jax.random.key(0), c)
+        fn = jax.jit(jax.vmap(step, in_axes=(0, None, 0, 0)))
+        s, m = fn(states, batch, keys, hp)
+        jax.block_until_ready(m)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            s, m = fn(s, batch, keys, hp)
+        jax.block_until_ready(m)
+        costs[c] = (time.perf_counter() - t0) / steps / c
+        c *= 2
+    best = min(costs, key=costs.get)
+    log(f"  chunk size by measurement: per-setting step cost " + ", ".join(
+        f"{k}: {v * 1000:.1f} ms" for k, v in costs.items()) + f" -> chunks of {best}")
+    return best
+
+
+def run_study(task, base, grid: dict[str, list], data=None, dataset=None, chunk_size: int | str | None = None,
+              patience: int | None = None, workdir=None, log=print, source: str = "study grid") -> StudyResult:
+    """Train every setting of ``grid`` over ``base``; returns ranked rows with validation and
+    test scores (``task.SCORE``, higher is better)."""
+    validate_grid(task, base, grid, source)
+    if chunk_size is not None and chunk_size != "auto" and (not isinstance(chunk_size, int) or isinstance(
+            chunk_size, bool) or chunk_size < 1):
+        raise DataError(f"{source}: chunk_size must be a positive integer, 'auto' or null (all), got {chunk_size!r}")
     t0 = time.perf_counter()
     settings = expand(grid)
-    shape_names = [n for n in SHAPE_PARAMS[task] if n in grid]
-    groups: dict[tuple, list[int]] = {}
-    for i, s in enumerate(settings):
-        groups.setdefault(tuple(s[n] for n in shape_names), []).append(i)
-    log(f"study: {len(settings)} settings of {task} in {len(groups)} compiled program(s) "
-        f"(shape settings {shape_names or 'none'}), {epochs} epochs, chunks of {chunk_size or 'all'}")
-    rows, curves, kept = [None] * len(settings), {}, {}
-    best = (-np.inf, None, None)
-    for key, idx in groups.items():
-        shaped = shaped_config(task, dataclasses.replace(base, epochs=epochs), dict(zip(shape_names, key)))
-        if task == "recognition":
-            gdata = data if data is not None and data.train3d.positions.shape[1] == shaped.window else \
-                recognition.load_data(load_dataset(), shaped.window, shaped.stride, shaped.seed)
-        else:
-            gdata = data if data is not None and data.train.shape[1] == shaped.model.obs + shaped.model.pred else \
-                prediction.load_data(load_dataset(), shaped.model.obs, shaped.model.pred)
-        spe = mod.steps_per_epoch(gdata, shaped)
-        step = mod.make_train_step(shaped, gdata, spe, jit=False) if task == "recognition" else \
-            mod.make_train_step(shaped, spe, jit=False)
-        vstep = jax.jit(jax.vmap(step, in_axes=(0, None, 0, 0)))
-        chunks = [idx[i:i + (chunk_size or len(idx))] for i in range(0, len(idx), chunk_size or len(idx))]
-        for chunk in chunks:
-            cfgs = [setting_config(task, shaped, settings[i]) for i in chunk]
-            keys = [jax.random.key(c.seed) for c in cfgs]
-            states = _stack([mod.init_state(c, k) for c, k in zip(cfgs, keys)])
-            hps = _stack([mod.default_hparams(c) for c in cfgs])
-            step_keys = jnp.stack([jax.random.fold_in(k, 1) for k in keys])
-            active = np.ones(len(chunk), bool)
-            best_val = np.full(len(chunk), -np.inf)
-            since = np.zeros(len(chunk), int)
-            hist = {i: [] for i in chunk}
-            data_cfg = cfgs[0]
-            for epoch in range(epochs):
-                losses = []
-                for batch in mod.epoch_batches(gdata, data_cfg, epoch):
-                    if mesh is not None:
-                        batch = shard_batch(batch, mesh)
-                    rngs = jax.vmap(jax.random.fold_in)(step_keys, states.step)
-                    new, metrics = vstep(states, batch, rngs, hps)
-                    if active.all():
-                        states = new
-                    else:  # frozen (early-stopped) settings keep their state
-                        mask = jnp.asarray(active)
-                        states = jax.tree_util.tree_map(
-                            lambda n, o: jnp.where(mask.reshape((-1,) + (1,) * (n.ndim - 1)), n, o), new, states)
-                    losses.append(metrics["loss"])
-                mean_loss = np.asarray(jnp.stack(losses).mean(0))
-                for j, i in enumerate(chunk):
-                    if not active[j]:
-                        continue
-                    v = {"params": _index(states.params, j), "batch_stats": _index(states.batch_stats, j)}
-                    val = _score(task, cfgs[j], v, gdata, "sim_val" if task == "recognition" else "val")
-                    hist[i].append({"epoch": epoch, "loss": float(mean_loss[j]), "val": val})
-                    if val > best_val[j]:
-                        best_val[j], since[j] = val, 0
-                    else:
-                        since[j] += 1
-                    if patience is not None and since[j] >= patience:
-                        active[j] = False
-                log("  " + " | ".join(
-                    f"#{i} {'·' if not active[j] else ''}loss {hist[i][-1]['loss']:.4f} val {hist[i][-1]['val']:.2f}"
-                    for j, i in enumerate(chunk) if hist[i]) + f"  [epoch {epoch + 1}/{epochs}, "
-                    f"{time.perf_counter() - t0:.0f}s]")
-                if not active.any():
-                    break
+    cfgs = [setting_config(task, base, s) for s in settings]
+    groups: dict[Any, list[int]] = {}
+    for i, c in enumerate(cfgs):
+        groups.setdefault(task.static_key(c), []).append(i)
+    log(f"study: {len(settings)} settings of {task.NAME} ({base.method}) in {len(groups)} compiled program(s), "
+        f"chunks of {chunk_size or 'all'}")
+    rows, curves, kept, choices = [None] * len(settings), {}, {}, []
+    for g, idx in enumerate(groups.values()):
+        gcfgs = [cfgs[i] for i in idx]
+        gdata = data
+        try:
+            if gdata is None:
+                raise DataError("no data")
+            task.steps_per_epoch(gdata, gcfgs[0])
+        except DataError:
+            if dataset is None:
+                from dancejax.data import load_dataset
+
+                dataset = load_dataset()
+            gdata = task.load_data(dataset, gcfgs[0])
+        size = chunk_size
+        if size == "auto":
+            size = choose_chunk(task, gcfgs, gdata, log)
+            choices.append(f"group {g}: {size}")
+        size = size or len(idx)
+        for c0 in range(0, len(idx), size):
+            chunk = idx[c0:c0 + size]
+            wd = None if workdir is None else Path(workdir) / f"group{g}_chunk{c0 // size}"
+            res = fit(task, [cfgs[i] for i in chunk], gdata, workdir=wd, patience=patience, log=log,
+                      name=f"{base.method} #{','.join(map(str, chunk))}")
             for j, i in enumerate(chunk):
-                v = {"params": _index(states.params, j), "batch_stats": _index(states.batch_stats, j)}
-                test = _score(task, cfgs[j], v, gdata, "aist_real" if task == "recognition" else "test")
-                rows[i] = {"setting": i, **settings[i], "val": hist[i][-1]["val"], "test": test,
-                           "epochs_run": len(hist[i])}
-                curves[i] = hist[i]
-                if keep_variables:
-                    kept[i] = v
-                if hist[i][-1]["val"] > best[0]:
-                    best = (hist[i][-1]["val"], cfgs[j], v)
-    ranked = sorted(rows, key=lambda r: -r["val"])
-    return StudyResult(ranked, curves, time.perf_counter() - t0, best[1], best[2], kept if keep_variables else None)
+                cfg = task.prepare(cfgs[i], gdata)
+                v = res.best_variables[j] if cfg.select == "best" else res.variables[j]
+                hist = res.histories[j]
+                vals = [h["val"] for h in hist if "val" in h]
+                val = (max(vals) if cfg.select == "best" else vals[-1]) if vals else float("nan")
+                rows[i] = {"setting": i, **settings[i], "val": val, "test": float(task.score(cfg, v, gdata, "test")),
+                           "epochs_run": res.epochs_run[j]}
+                curves[i], kept[i] = hist, v
+                cfgs[i] = cfg
+    ranked = sorted(rows, key=lambda r: -r["val"] if np.isfinite(r["val"]) else np.inf)
+    return StudyResult(ranked, curves, time.perf_counter() - t0, dict(enumerate(cfgs)), kept, choices)
 
 
-def save_best(result: StudyResult, workdir) -> Path:
-    """Write the best setting as an ordinary checkpoint (the normal ``Checkpointer`` layout)."""
-    cfg, v = result.best_config, result.best_variables
-    mod = recognition if isinstance(cfg, recognition.RecognitionConfig) else prediction
-    template = mod.init_state(cfg, jax.random.key(cfg.seed))
-    state = TrainState(jnp.int32(0), v["params"], v["batch_stats"], template.opt_state)
-    ck = Checkpointer(workdir, keep=1)
-    ck.save(0, state, {"history": result.curves[result.rows[0]["setting"]], "best": result.rows[0]["val"],
-                       "config": repr(cfg)}, best=True)
-    ck.close()
-    return Path(workdir)
+def seed_summary(rows: list[dict], keys: list[str]) -> dict[str, tuple[float, float]]:
+    """Mean and sample standard deviation over rows (seeds) of each numeric key."""
+    out = {}
+    for k in keys:
+        a = np.array([r[k] for r in rows], float)
+        out[k] = (float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0)
+    return out
 
 
-def save_tables(result: StudyResult, task: str, out: Path, grid: dict) -> None:
+def save_tables(result: StudyResult, task, out: Path, grid: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / f"study_{task}.csv", [{**row, "rank": r} for r, row in enumerate(result.rows, 1)],
+    write_csv(out / f"study_{task.NAME}.csv", [{**row, "rank": r} for r, row in enumerate(result.rows, 1)],
               ["rank", "setting"] + sorted(grid) + ["val", "test", "epochs_run"])
-    (out / f"study_{task}.json").write_text(json.dumps({"grid": grid, "rows": result.rows, "curves": result.curves,
-                                                        "seconds": result.seconds}, indent=1, default=float))
+    (out / f"study_{task.NAME}.json").write_text(json.dumps(
+        {"grid": grid, "score": task.SCORE, "rows": result.rows, "curves": {str(k): v for k, v in result.curves.items()},
+         "seconds": result.seconds, "chunk_choices": result.chunk_choices}, indent=1, default=float))
+
+
+CONFIG_KEYS = {"_doc", "task", "method", "preset", "epochs", "grid", "chunk_size", "patience", "overrides"}
+
+
+def read_config(path) -> dict:
+    """A study config file, checked: JSON object, known keys, types of every field."""
+    from dancejax.tasks import TASKS
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: study config not found")
+    try:
+        cfg = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise DataError(f"{path}: not a valid JSON study config ({type(e).__name__}: {e})") from None
+    if not isinstance(cfg, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(cfg).__name__}")
+    unknown = sorted(set(cfg) - CONFIG_KEYS)
+    if unknown:
+        raise DataError(f"{path}: unknown key(s) {unknown}; keys are {sorted(CONFIG_KEYS - {'_doc'})}")
+    for key in ("task", "epochs", "grid"):
+        if key not in cfg:
+            raise DataError(f"{path}: field {key!r} is required")
+    if cfg["task"] not in TASKS:
+        raise DataError(f"{path}: field 'task': expected one of {sorted(TASKS)}, got {cfg['task']!r}")
+    e = cfg["epochs"]
+    if not isinstance(e, int) or isinstance(e, bool) or e < 1:
+        raise DataError(f"{path}: field 'epochs': expected a positive integer, got {e!r}")
+    if not isinstance(cfg["grid"], dict):
+        raise DataError(f"{path}: field 'grid': expected an object of name -> list of values, got "
+                        f"{type(cfg['grid']).__name__}")
+    c = cfg.get("chunk_size")
+    if c is not None and c != "auto" and (not isinstance(c, int) or isinstance(c, bool) or c < 1):
+        raise DataError(f"{path}: field 'chunk_size': expected a positive integer, 'auto' or null, got {c!r}")
+    pt = cfg.get("patience")
+    if pt is not None and (not isinstance(pt, int) or isinstance(pt, bool) or pt < 0):
+        raise DataError(f"{path}: field 'patience': expected a non-negative integer or null, got {pt!r}")
+    for key in ("method", "preset"):
+        if key in cfg and not isinstance(cfg[key], str):
+            raise DataError(f"{path}: field {key!r}: expected a string, got {cfg[key]!r}")
+    if not isinstance(cfg.get("overrides", {}), dict):
+        raise DataError(f"{path}: field 'overrides': expected an object of config fields")
+    return cfg
+
+
+def run_config(path, out: Path, chunk_size=None, log=print) -> StudyResult:
+    """Run the study a config file describes; print the ranked table; save CSV/JSON, two plots and
+    the best setting as a saved model (``out/best_<task>``), evaluated by the normal code."""
+    from dancejax.saved import load_model, save_model
+    from dancejax.tasks import get_task
+
+    spec = read_config(path)
+    task = get_task(spec["task"])
+    method = spec.get("method") or task.METHODS[0]
+    try:
+        base = task.make_config(method, spec.get("preset", "quick"), epochs=spec["epochs"], **spec.get("overrides", {}))
+    except DataError as e:
+        raise DataError(f"{path}: {e}") from None
+    result = run_study(task, base, spec["grid"], chunk_size=chunk_size if chunk_size is not None else spec.get("chunk_size"),
+                       patience=spec.get("patience"), log=log, source=f"{path}: field 'grid'",
+                       workdir=Path(out) / "checkpoints")
+    names = sorted(spec["grid"])
+    log(f"\nRanked settings ({task.NAME}, {method}, preset {spec.get('preset', 'quick')}, {spec['epochs']} epochs; "
+        f"val/test = {task.SCORE}; {result.seconds:.0f}s for {len(result.rows)} settings)")
+    log(f"{'rank':>4} {'#':>3} " + "".join(f"{n:>14}" for n in names) + f"{'val':>10}{'test':>10}{'epochs':>8}")
+    for r, row in enumerate(result.rows, 1):
+        log(f"{r:>4} {row['setting']:>3} " + "".join(f"{str(row[n]):>14}" for n in names)
+            + f"{row['val']:>10.2f}{row['test']:>10.2f}{row['epochs_run']:>8}")
+    out = Path(out)
+    save_tables(result, task, out, spec["grid"])
+    plots(result, spec["grid"], out, task.NAME, task.SCORE)
+    best = result.best
+    from dancejax.data import load_dataset
+
+    best_dir = save_model(out / f"best_{task.NAME}", task, result.configs[best], result.variables[best],
+                          styles=load_dataset().styles)
+    restored = load_model(best_dir)
+    log(f"best setting #{best} saved as {best_dir}; restored, its test score is "
+        f"{result.rows[0]['test']:.2f} ({task.SCORE}); evaluate it with: dancejax evaluate {best_dir}")
+    log(f"saved {out}/study_{task.NAME}.csv, .json, study_{task.NAME}_curves.png, study_{task.NAME}_hparams.png")
+    del restored
+    return result
+
+
+def plots(result: StudyResult, grid, out: Path, name: str, score: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, hist in sorted(result.curves.items()):
+        ax.plot([h["epoch"] + 1 for h in hist], [h.get("val", np.nan) for h in hist], "o-", ms=3, label=f"#{i}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"validation {score}")
+    ax.grid(alpha=0.3)
+    if len(result.curves) <= 16:
+        ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out / f"study_{name}_curves.png", dpi=100)
+    plt.close(fig)
+    varied = [n for n in sorted(grid) if len(grid[n]) > 1]
+    fig, axes = plt.subplots(1, max(len(varied), 1), figsize=(3.2 * max(len(varied), 1), 3.2), sharey=True,
+                             squeeze=False)
+    for ax, n in zip(axes[0], varied):
+        xs = [r[n] if np.isscalar(r[n]) else str(r[n]) for r in result.rows]
+        ax.scatter(xs, [r["val"] for r in result.rows], s=14)
+        ax.set_xlabel(n)
+        if n in ("lr", "weight_decay") and all(np.isscalar(v) for v in grid[n]) and min(grid[n]) > 0:
+            ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"final validation {score}")
+    fig.tight_layout()
+    fig.savefig(out / f"study_{name}_hparams.png", dpi=100)
+    plt.close(fig)

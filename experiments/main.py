@@ -2,46 +2,50 @@
 
     python experiments/main.py --quick
 
-1. the dataset summary (styles, splits, the real detector's per-joint error);
-2. recognition: every refinement/style method trained and compared (Tables II–III shape),
-   on simulated-noise held-out takes and on real AIST++ detections;
-3. prediction: every motion-prediction method trained and compared (Tables IV–VI shape),
-   per dance style, on held-out 3D takes.
+1. the dataset summary (styles, splits, the real detector's per-joint error and the simulator's
+   statistics beside it);
+2. recognition: every refinement/style method compared (Tables II–III), on simulated-noise
+   held-out takes and on real AIST++ detections (learned methods train on simulated plus real
+   detections and are selected on real validation detections);
+3. prediction: every motion-prediction method compared (Tables IV–VI), per dance style.
 
-Everything is printed and saved under ``--out`` (CSV, JSON, plots).  ``--quick`` is the
-CPU preset (about 15 minutes on 2 cores); without it the paper presets run.
+Single seed for time (the README's tables are means over 3 seeds, with the commands that print
+them).  Everything is printed and saved under ``--out`` (CSV, JSON, plots).  ``--quick`` is the
+CPU preset (about 8 minutes on 2 cores); without it the paper/original presets run (hours).
 """
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dancejax.cli import enable_compilation_cache
+from dancejax.compare import compare_prediction, compare_recognition
+from dancejax.data import load_dataset
+from dancejax.data.summary import print_summary
+from dancejax.prediction import METHODS as PREDICTION_METHODS
+from dancejax.recognition import METHODS as RECOGNITION_METHODS
 
-import prediction  # noqa: E402
-import recognition  # noqa: E402
-
-from dancejax.data import load_dataset  # noqa: E402
-from dancejax.data.summary import print_summary  # noqa: E402
+REAL = {"real_fraction": 0.5, "select_on": "real_val", "select": "best"}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="the CPU-sized presets")
     ap.add_argument("--out", default="results")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--skip", nargs="*", default=[], choices=["summary", "recognition", "prediction"])
     a = ap.parse_args(argv)
+    enable_compilation_cache()
     out = Path(a.out)
-    preset = "quick" if a.quick else "paper"
+    ds = load_dataset()
     if "summary" not in a.skip:
         print("=" * 100 + "\n1. Dataset\n" + "=" * 100)
-        print_summary(load_dataset(), out)
+        print_summary(ds, out)
     if "recognition" not in a.skip:
         print("\n" + "=" * 100 + "\n2. Recognition: refinement + style (MKFF-ST-GCN vs baselines)\n" + "=" * 100)
-        recognition.run(preset, out, list(recognition.METHODS))
+        compare_recognition(list(RECOGNITION_METHODS), "quick" if a.quick else "paper", a.seeds, out, ds, REAL)
     if "prediction" not in a.skip:
         print("\n" + "=" * 100 + "\n3. Prediction (STGA-Net vs baselines)\n" + "=" * 100)
-        prediction.run("quick" if a.quick else "default", out)
+        compare_prediction(list(PREDICTION_METHODS), "quick" if a.quick else "original", a.seeds, out, dataset=ds)
 
 
 if __name__ == "__main__":

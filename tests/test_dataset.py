@@ -93,11 +93,11 @@ def test_augment_jit_vmap_and_blur_identity():
 
 
 def test_noise_simulator_matches_real_detector(ds):
-    params, run = calibrate(ds, "train")
+    params = calibrate(ds)
     d = [s for s in ds.detections if s.split == "train"]
     gt = np.concatenate([s.gt for s in d], 1)
     real = error_table(np.concatenate([s.det for s in d], 1), np.concatenate([s.conf for s in d], 1), gt)
-    x, c = jax.jit(jax.vmap(lambda k, g: simulate_detections(k, g, params, run)))(
+    x, c = jax.jit(jax.vmap(lambda k, g: simulate_detections(k, g, params)))(
         jax.random.split(jax.random.key(0), gt.shape[0]), gt)
     sim = error_table(np.asarray(x), np.asarray(c), gt)
     np.testing.assert_allclose(sim["median_px"], real["median_px"], rtol=0.3)

@@ -1,73 +1,79 @@
-import dataclasses
-
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from dancejax import recognition as R
 from dancejax.data import load_dataset
+from dancejax.data.pipeline import augment_pair, normalize
 from dancejax.errors import DataError
-from dancejax.models.mkff import RecognitionModelConfig
-from dancejax.recognition import (METHODS, RecognitionConfig, Refiner, default_hparams, epoch_batches, init_state,
-                                  load_data, make_train_step, normalize, steps_per_epoch, train_method)
-from dancejax.train.common import OptimConfig
-
-
-def tiny(method="mkff_stgcn", **kw):
-    cfg = RecognitionConfig.quick(method, window=16, stride=16, batch_size=4, epochs=2, max_train_windows=16, **kw)
-    model = dataclasses.replace(cfg.model, widths=(8, 8), strides=(1, 1), mkff_width=16, mkff_heads=2,
-                                decoder_width=16)
-    return dataclasses.replace(cfg, model=model)
+from dancejax.metrics import balanced_accuracy, per_class_accuracy
+from dancejax.train.loop import fit
+from dancejax.train.optim import OptimConfig
 
 
 @pytest.fixture(scope="module")
-def data():
-    return load_data(load_dataset(), window=16, stride=16)
+def ds():
+    return load_dataset()
+
+
+@pytest.fixture(scope="module")
+def data(ds):
+    return R.load_data(ds, R.make_config("mkff_stgcn", "test", real_fraction=0.5))
 
 
 def test_train_step_compiles_once(data):
-    cfg = tiny()
-    state = init_state(cfg, jax.random.key(0))
-    step = make_train_step(cfg, data, steps_per_epoch(data, cfg))
-    hp = default_hparams(cfg)
+    cfg = R.make_config("mkff_stgcn", "test", real_fraction=0.5)
+    state = R.init_state(cfg, jax.random.key(0))
+    step = jax.jit(chex.assert_max_traces(R.make_train_step(cfg, data), n=1))
+    hp = R.hparams(cfg)
     for e in range(2):
-        for i, b in enumerate(epoch_batches(data, cfg, e)):
+        for i, b in enumerate(R.epoch_batches(data, cfg, e)):
+            assert b["clean"].shape[0] == 2 and b["real_x"].shape[0] == 2  # half of each batch is real
             state, m = step(state, b, jax.random.key(i), hp)
-    assert int(state.step) == 8 and np.isfinite(float(m["loss"]))
+    assert int(state.step) == 16 and np.isfinite(float(m["loss"]))
     # a new hyper-parameter value is an array, not a new program
-    state, _ = step(state, b, jax.random.key(0), {**hp, "lr": jnp.float32(1e-4), "lam": jnp.float32(0.3)})
-    assert step.trace_count["n"] == 1
+    state, _ = step(state, b, jax.random.key(0), hp.replace(lr=jnp.float32(1e-4), lam=jnp.float32(0.3)))
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", R.METHODS)
 def test_every_method_trains(data, method):
-    cfg = tiny(method)
-    state = init_state(cfg, jax.random.key(0))
-    step = make_train_step(cfg, data, 4)
-    b = next(iter(epoch_batches(data, cfg, 0)))
-    new, m = step(state, b, jax.random.key(0), default_hparams(cfg))
+    cfg = R.make_config(method, "test")
+    state = R.init_state(cfg, jax.random.key(0))
+    step = jax.jit(R.make_train_step(cfg, data))
+    b = next(iter(R.epoch_batches(data, cfg, 0)))
+    new, m = step(state, b, jax.random.key(0), R.hparams(cfg))
     assert np.isfinite(float(m["loss"]))
     moved = jax.tree_util.tree_map(lambda a, c: float(jnp.abs(a - c).max()), state.params, new.params)
     assert max(jax.tree_util.tree_leaves(moved)) > 0
 
 
-def test_exact_resume(data, tmp_path):
-    cfg = tiny()
-    full, _, _ = train_method(cfg, data, workdir=tmp_path / "full")
-    train_method(cfg, data, workdir=tmp_path / "cut", stop_after_epochs=1)  # "interrupted" after epoch 0
-    resumed, history, _ = train_method(cfg, data, workdir=tmp_path / "cut")
-    assert [h["epoch"] for h in history] == [0, 1]
-    for a, b in zip(jax.tree_util.tree_leaves(full), jax.tree_util.tree_leaves(resumed)):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+def test_exact_resume_and_best_selection(data, tmp_path):
+    cfg = R.make_config("mkff_stgcn", "test", select_on="real_val", select="best")
+    full = fit(R, cfg, data, workdir=tmp_path / "full", log=None)
+    fit(R, cfg, data, workdir=tmp_path / "cut", stop_after_epochs=1, log=None)  # "interrupted" after epoch 0
+    resumed = fit(R, cfg, data, workdir=tmp_path / "cut", log=None)
+    assert [h["epoch"] for h in resumed.histories[0]] == [0, 1]
+    chex.assert_trees_all_equal(full.variables[0], resumed.variables[0])
     assert (tmp_path / "cut" / "best").exists() and (tmp_path / "cut" / "periodic").exists()
+    # the best variables are those of the best validation epoch
+    vals = [h["val"] for h in full.histories[0]]
+    best_score = R.score(cfg, full.best_variables[0], data, "val")
+    assert best_score == pytest.approx(max(vals), abs=1e-6)
 
 
 def test_paper_preset():
-    cfg = RecognitionConfig.paper()
+    cfg = R.make_config("mkff_stgcn", "paper")
     assert cfg.optim == OptimConfig("sgd", lr=0.01, momentum=0.9, lr_decay=0.95)
     assert cfg.batch_size == 16 and cfg.epochs == 80 and cfg.model.widths[-1] == 256 and cfg.top_k == 8
-    with pytest.raises(ValueError, match="Unsupported method"):
-        RecognitionConfig.quick("hrnet")
+    with pytest.raises(DataError, match="unknown recognition method 'hrnet'"):
+        R.make_config("hrnet", "quick")
+    with pytest.raises(DataError, match="unknown recognition preset 'papr'; presets are paper, quick, test"):
+        R.make_config("mkff_stgcn", "papr")
+    for bad in ({"epochs": 0}, {"batch_size": 0}, {"real_fraction": 1.5}, {"select_on": "test"}, {"epochs": "3"}):
+        with pytest.raises(DataError, match="recognition config"):
+            R.make_config("mkff_stgcn", "quick", **bad)
 
 
 def test_normalize_centres_and_scales():
@@ -85,10 +91,41 @@ def test_normalize_centres_and_scales():
     np.testing.assert_allclose(xn[:, 5], 0.0)  # undetected joint at the centre
 
 
+def test_real_pairs_get_one_transform(data):
+    s = data.real_train
+    det, conf, gt = (jnp.asarray(s[k][0]) for k in ("x", "conf", "gt"))
+    for i in range(6):
+        d2, c2, g2 = augment_pair(jax.random.key(i), det, conf, gt, R.RecognitionConfig().augment)
+        # the detection error keeps its length (rotation, flip) up to the common scale
+        e0 = np.linalg.norm(np.asarray(det - gt), axis=-1)
+        e1 = np.linalg.norm(np.asarray(d2 - g2), axis=-1)
+        ratio = np.median(e1.sum(1) / np.maximum(e0.sum(1), 1e-9))
+        assert 0.8 < ratio < 1.2
+        np.testing.assert_allclose(np.sort(np.asarray(c2), -1), np.sort(np.asarray(conf), -1))
+
+
+def test_real_validation_split_and_sets(ds, data):
+    assert set(data.sets) == set(R.SETS)
+    # real validation windows come from the held-out end of the train-split sequences only
+    assert len(data.sets["real_val"]["x"]) > 0 and len(data.real_train["x"]) > len(data.sets["real_val"]["x"])
+    with pytest.raises(DataError, match="select_on 'real_val' but that set is empty"):
+        R.load_data(ds, R.make_config("mkff_stgcn", "test", window=170, select_on="real_val"))
+
+
+def test_balanced_sampling_and_accuracies(data):
+    cfg = R.make_config("mkff_stgcn", "test", balanced=True, max_train_windows=None, batch_size=16)
+    sty = np.concatenate([b["style"] for e in range(3) for b in R.epoch_batches(data, cfg, e)])
+    frac = np.bincount(sty, minlength=5) / len(sty)
+    assert frac.min() > 0.1  # every style about a fifth, however rare its takes
+    labels, preds = np.array([0, 0, 0, 1]), np.array([0, 0, 1, 1])
+    assert per_class_accuracy(labels, preds, 3) == [pytest.approx(200 / 3), 100.0, None]
+    assert balanced_accuracy(labels, preds, 3) == pytest.approx((200 / 3 + 100) / 2)
+
+
 def test_refiner_bad_input(data):
-    cfg = tiny()
-    st = init_state(cfg, jax.random.key(0))
-    ref = Refiner(cfg, {"params": st.params, "batch_stats": st.batch_stats})
+    cfg = R.make_config("mkff_stgcn", "test")
+    st = R.init_state(cfg, jax.random.key(0))
+    ref = R.Refiner(cfg, {"params": st.params, "batch_stats": st.batch_stats})
     x = np.zeros((2, 16, 14, 2), np.float32)
     c = np.ones((2, 16, 14), np.float32)
     out, logits = ref(x, c)
@@ -97,7 +134,15 @@ def test_refiner_bad_input(data):
     bad[0, 3, 4, 0] = np.nan
     with pytest.raises(DataError, match="'keypoints'.*NaN"):
         ref(bad, c)
-    with pytest.raises(DataError, match=r"'keypoints'.*\(\.\.\., frames, 14, 2\)"):
+    with pytest.raises(DataError, match=r"'keypoints'.*\(batch, frames, 14, 2\)"):
         ref(np.zeros((2, 16, 17, 2)), np.ones((2, 16, 17)))
     with pytest.raises(DataError, match=r"'confidence'.*\[0, 1\]"):
         ref(x, c * 1.5)
+    cn = c.copy()
+    cn[0, 0, 0] = np.nan
+    with pytest.raises(DataError, match=r"'confidence': expected values in \[0, 1\], got 1 NaN"):
+        ref(x, cn)
+    with pytest.raises(DataError, match="trained on windows of 16 frames, got 12"):
+        ref(x[:, :12], c[:, :12])
+    with pytest.raises(DataError, match="add a batch axis"):
+        ref(x[0], c[0])

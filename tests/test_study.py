@@ -1,27 +1,26 @@
 import dataclasses
 
+import chex
 import jax
 import numpy as np
 import pytest
 
-from dancejax import recognition
+from dancejax import prediction as P
+from dancejax import recognition as R
 from dancejax.data import load_dataset
 from dancejax.errors import DataError
-from dancejax.train.common import OptimConfig
-from dancejax.study import expand, run_study, setting_config, shaped_config, validate_grid
-
-
-def tiny():
-    cfg = recognition.RecognitionConfig.quick("mkff_stgcn", window=16, stride=16, batch_size=4, epochs=2,
-                                              max_train_windows=16, seed=5)
-    model = dataclasses.replace(cfg.model, widths=(8, 8), strides=(1, 1), mkff_width=16, mkff_heads=2,
-                                decoder_width=16)
-    return dataclasses.replace(cfg, model=model)
+from dancejax.study import expand, run_study, setting_config, validate_grid
+from dancejax.train.loop import fit
+from dancejax.train.optim import OptimConfig
 
 
 @pytest.fixture(scope="module")
 def data():
-    return recognition.load_data(load_dataset(), window=16, stride=16)
+    return R.load_data(load_dataset(), R.make_config("mkff_stgcn", "test"))
+
+
+def quiet(*_):
+    return None
 
 
 def test_vmapped_study_equals_separate_runs(data):
@@ -36,21 +35,20 @@ def test_vmapped_study_equals_separate_runs(data):
     rescales the zero-up-to-rounding gradient of biases that feed a BatchNorm to full
     steps, and the top-k hard-joint term flips its selection at near-ties; those two are
     kept out of this check on purpose: SGD (the paper's optimizer) and top_k = 0."""
-    base = dataclasses.replace(tiny(), optim=OptimConfig("sgd", lr=0.01, momentum=0.9, lr_decay=0.95), top_k=0)
+    base = R.make_config("mkff_stgcn", "test", optim=OptimConfig("sgd", lr=0.01, momentum=0.9, lr_decay=0.95),
+                         top_k=0, seed=5)
     grid = {"seed": [0, 1], "lr": [0.01, 0.04], "dropout": [0.3], "style_weight": [0.5], "noise_strength": [0.7]}
-    res = run_study("recognition", base, grid, epochs=2, data=data, log=lambda *_: None, keep_variables=True)
+    res = run_study(R, base, grid, data=data, log=quiet)
     assert len(res.rows) == 4
-    shaped = shaped_config("recognition", dataclasses.replace(base, epochs=2), {})
     for i, s in enumerate(expand(grid)):
-        variables, history, _ = recognition.train_method(setting_config("recognition", shaped, s), data)
-        for a, b in zip(jax.tree_util.tree_leaves(variables), jax.tree_util.tree_leaves(res.variables[i])):
-            np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-4)
-        assert history[-1]["loss"] == pytest.approx(res.curves[i][-1]["loss"], rel=1e-4)
+        alone = fit(R, setting_config(R, base, s), data, log=None)
+        chex.assert_trees_all_close(res.variables[i], alone.variables[0], rtol=1e-4, atol=1e-4)
+        assert alone.histories[0][-1]["loss"] == pytest.approx(res.curves[i][-1]["loss"], rel=1e-4)
     # settings really differ: different seeds and learning rates give different parameters
     p0, p3 = (jax.tree_util.tree_leaves(res.variables[k]["params"])[0] for k in (0, 3))
     assert np.abs(np.asarray(p0) - np.asarray(p3)).max() > 1e-3
     # chunking does not change the results
-    chunked = run_study("recognition", base, grid, epochs=2, data=data, chunk_size=3, log=lambda *_: None)
+    chunked = run_study(R, base, grid, data=data, chunk_size=3, log=quiet)
     for a in chunked.rows:
         b = next(r for r in res.rows if r["setting"] == a["setting"])
         assert a["val"] == pytest.approx(b["val"], abs=1e-3)
@@ -59,32 +57,50 @@ def test_vmapped_study_equals_separate_runs(data):
 def test_early_stopping_masks_settings(data):
     """patience = 1: a setting is frozen after its first epoch without a new best validation
     score; the others keep training in the same program."""
-    base = tiny()
-    res = run_study("recognition", base, {"lr": [1e-9, 1e-3, 4e-3, 1e-2]}, epochs=4, data=data, patience=1,
-                    log=lambda *_: None)
+    base = dataclasses.replace(R.make_config("mkff_stgcn", "test"), epochs=4)
+    res = run_study(R, base, {"lr": [1e-9, 1e-3, 4e-3, 1e-2]}, data=data, patience=1, log=quiet)
     for row in res.rows:
         vals = [h["val"] for h in res.curves[row["setting"]]]
         stall = next((e for e in range(1, len(vals)) if vals[e] <= max(vals[:e])), None)
         assert row["epochs_run"] == (stall + 1 if stall is not None else 4)
-    zero = run_study("recognition", base, {"lr": [1e-3, 4e-3]}, epochs=3, data=data, patience=0, log=lambda *_: None)
+    zero = run_study(R, dataclasses.replace(base, epochs=3), {"lr": [1e-3, 4e-3]}, data=data, patience=0, log=quiet)
     assert all(r["epochs_run"] == 1 for r in zero.rows)  # patience 0: every setting frozen after one epoch
 
 
-def test_shape_settings_are_grouped(data):
-    base = tiny()
+def test_shape_settings_are_grouped_and_studies_resume(data, tmp_path):
+    base = R.make_config("mkff_stgcn", "test")
     logs = []
-    res = run_study("recognition", base, {"width": [4, 8], "lr": [1e-3, 2e-3]}, epochs=1, data=data, log=logs.append)
+    grid = {"widths": [[4, 4], [8, 8]], "lr": [1e-3, 2e-3]}
+    res = run_study(R, base, grid, data=data, log=logs.append, workdir=tmp_path)
     assert "in 2 compiled program(s)" in logs[0] and len(res.rows) == 4
+    again = run_study(R, base, grid, data=data, log=logs.append, workdir=tmp_path)  # resumes: nothing left to train
+    assert any("resumed from" in m for m in logs)
+    for a in again.rows:
+        b = next(r for r in res.rows if r["setting"] == a["setting"])
+        assert a["val"] == pytest.approx(b["val"], abs=1e-6)
+
+
+def test_auto_chunk_prints_its_choice():
+    pdata = P.load_data(load_dataset(), P.make_config("stga_net", "test"), per_style=4)
+    logs = []
+    res = run_study(P, P.make_config("stga_net", "test"), {"seed": [0, 1, 2, 3]}, data=pdata, chunk_size="auto",
+                    log=logs.append)
+    assert any("chunk size by measurement" in m for m in logs) and len(res.rows) == 4 and res.chunk_choices
 
 
 def test_bad_grids():
+    base = R.make_config("mkff_stgcn", "test")
     with pytest.raises(DataError, match="unknown hyper-parameter 'momentum'"):
-        validate_grid("recognition", {"momentum": [0.9]})
-    with pytest.raises(DataError, match="'lr' values must be a number, got '0.01' \\(str\\)"):
-        validate_grid("recognition", {"lr": ["0.01"]})
+        validate_grid(R, base, {"momentum": [0.9]})
+    with pytest.raises(DataError, match="'lr' values must be a finite number, got '0.01' \\(str\\)"):
+        validate_grid(R, base, {"lr": ["0.01"]})
     with pytest.raises(DataError, match="'seed' values must be an integer, got 1.5"):
-        validate_grid("prediction", {"seed": [1.5]})
+        validate_grid(P, P.make_config("stga_net", "test"), {"seed": [1.5]})
     with pytest.raises(DataError, match="non-empty list"):
-        validate_grid("prediction", {"lr": []})
-    with pytest.raises(DataError, match="unknown study task"):
-        validate_grid("dancing", {"lr": [1.0]})
+        validate_grid(P, P.make_config("stga_net", "test"), {"lr": []})
+    with pytest.raises(DataError, match="non-empty list"):
+        validate_grid(R, base, {"lr": 0.1})
+    with pytest.raises(DataError, match="expected a non-empty mapping"):
+        validate_grid(R, base, [["lr", [0.1]]])
+    with pytest.raises(DataError, match="chunk_size must be a positive integer"):
+        run_study(R, base, {"lr": [0.1]}, chunk_size=0, log=quiet)

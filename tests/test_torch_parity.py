@@ -12,13 +12,12 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch parity tests need the torch extra: pip install '.[torch]'")
 
-from benchmarks.torch_models import TorchMKFFSTGCN, TorchSTGANet, TorchSTGCN, original_partition  # noqa: E402
 from dancejax.convert import import_state_dict, import_stgcn, load_state_dict  # noqa: E402
 from dancejax.errors import DataError  # noqa: E402
 from dancejax.graph import spatial_partition  # noqa: E402
-from dancejax.models.mkff import MKFFSTGCN, RecognitionModelConfig  # noqa: E402
-from dancejax.models.predictors import PredictionModelConfig, STGANet  # noqa: E402
+from dancejax.models import MKFFSTGCN, STGANet  # noqa: E402
 from dancejax.models.stgcn import GraphConfig  # noqa: E402
+from tests.reference.stgcn_mkff_stga import TorchMKFFSTGCN, TorchSTGANet, TorchSTGCN, original_partition  # noqa: E402
 
 torch.manual_seed(0)
 
@@ -59,32 +58,52 @@ def test_stgcn_checkpoint_loads_with_same_class_scores(layout, classes, tmp_path
     path = tmp_path / "stgcn.pth"
     torch.save(ref.state_dict(), path)
     for source in (path, ref.state_dict()):
-        model, variables = import_stgcn(source, layout)
-        _, scores = model.apply(variables, jnp.asarray(x.permute(0, 4, 2, 3, 1).numpy()))
+        _, model, variables = import_stgcn(source, layout)
+        scores = model.apply(variables, jnp.asarray(x.permute(0, 4, 2, 3, 1).numpy()))
         assert rel_err(scores, expected) <= 1e-5
 
 
-def test_convert_command_writes_orbax(tmp_path, capsys):
-    from dancejax.convert import main
-    import orbax.checkpoint as ocp
+VARIANTS = {
+    "uniform": dict(strategy="uniform"),
+    "distance": dict(strategy="distance"),
+    "spatial_max_hop_2": dict(strategy="spatial", max_hop=2),
+    "no_edge_importance": dict(edge_importance=False),
+    "data_parallel": dict(),
+    "two_stream": dict(),
+}
 
-    ref = TorchSTGCN(3, 60, "ntu25").eval()
-    torch.save(ref.state_dict(), tmp_path / "s.pt")
-    main([str(tmp_path / "s.pt"), "--layout", "ntu25", "--out", str(tmp_path / "ck")])
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_convert_every_original_variant_to_a_saved_model(variant, tmp_path, capsys):
+    """``dancejax convert`` on a checkpoint of each variant of the original code (written by the
+    PyTorch reference) writes a saved model that ``load_model`` restores with the same scores."""
+    import dancejax
+    from dancejax.convert import main
+    from tests.reference.stgcn_mkff_stga import TorchTwoStreamSTGCN
+
+    kw = dict(widths=(16, 16, 16, 16, 32, 32, 32, 64, 64, 64), **VARIANTS[variant])
+    ref = (TorchTwoStreamSTGCN(3, 7, "ntu25", **kw) if variant == "two_stream" else TorchSTGCN(3, 7, "ntu25", **kw)).eval()
+    randomize_buffers(ref)
+    sd = ref.state_dict()
+    if variant == "data_parallel":
+        sd = {f"module.{k}": v for k, v in sd.items()}
+    torch.save(sd, tmp_path / "ckpt.pth")
+    x = torch.randn(2, 3, 20, 25, 2)
+    with torch.no_grad():
+        expected = ref(x).numpy()
+    assert main([str(tmp_path / "ckpt.pth"), "--layout", "ntu25", "--out", str(tmp_path / "model")]) == 0
     assert "wrote" in capsys.readouterr().out
-    model, variables = import_stgcn(tmp_path / "s.pt", "ntu25")
-    with ocp.StandardCheckpointer() as ck:
-        restored = ck.restore((tmp_path / "ck" / "variables").resolve(), jax.tree_util.tree_map(np.asarray, variables))
-    for a, b in zip(jax.tree_util.tree_leaves(restored), jax.tree_util.tree_leaves(variables)):
-        np.testing.assert_array_equal(a, b)
+    clf = dancejax.load_model(tmp_path / "model")
+    assert rel_err(clf(x.numpy(), layout="original"), expected) <= 1e-5
+    assert clf.cfg.two_stream == (variant == "two_stream")
+    assert clf.cfg.edge_importance == (variant != "no_edge_importance")
 
 
 def mkff_pair(dropout=0.0):
-    cfg = RecognitionModelConfig(widths=(16, 16, 32), strides=(1, 1, 1), mkff_width=16, mkff_heads=2,
-                                 decoder_width=16, dropout=dropout)
-    ref = TorchMKFFSTGCN(cfg, t=12)
+    model = MKFFSTGCN(widths=(16, 16, 32), strides=(1, 1, 1), mkff_width=16, mkff_heads=2, decoder_width=16,
+                      dropout=dropout)
+    ref = TorchMKFFSTGCN(model, t=12)
     randomize_buffers(ref)
-    model = MKFFSTGCN(cfg)
     template = jax.eval_shape(lambda: model.init(jax.random.key(0), jnp.zeros((1, 12, 14, 2)), jnp.ones((1, 12, 14))))
     variables = import_state_dict(ref.state_dict(), template, ignore=("backbone.A",))
     x, c = torch.randn(3, 12, 14, 2), torch.rand(3, 12, 14)
@@ -92,10 +111,9 @@ def mkff_pair(dropout=0.0):
 
 
 def stga_pair():
-    cfg = PredictionModelConfig(width=16, heads=2, blocks=2, dropout=0.0)
-    ref = TorchSTGANet(cfg)
+    model = STGANet(width=16, heads=2, blocks=2, dropout=0.0)
+    ref = TorchSTGANet(model)
     randomize_buffers(ref)
-    model = STGANet(cfg)
     template = jax.eval_shape(lambda: model.init(jax.random.key(0), jnp.zeros((1, 10, 14, 3))))
     ignore = tuple(k for k in ref.state_dict() if k.endswith(".graph"))
     return ref, model, import_state_dict(ref.state_dict(), template, ignore=ignore), torch.randn(3, 10, 14, 3)
@@ -163,7 +181,11 @@ def test_stgcn_sgd_step_parity():
 
     ref = TorchSTGCN(3, 10, "lsp14", widths=(16, 16, 32), strides=(1, 2, 1))
     randomize_buffers(ref)
-    model, variables = import_stgcn(ref.state_dict(), "lsp14", strides=(1, 2, 1))
+    _, clf, variables = import_stgcn(ref.state_dict(), "lsp14", strides=(1, 2, 1))
+    from dancejax.models.stgcn import STGCN
+
+    model = STGCN(GraphConfig("lsp14"), (16, 16, 32), (1, 2, 1), num_classes=10)
+    variables = {c: v["stream"] for c, v in variables.items()}
     ref.rename = stgcn_rename
     sgd_step_parity(ref, _TorchLayoutInput(model), variables, (torch.randn(4, 3, 16, 14, 2),),
                     lambda scores: (scores ** 2).mean())
@@ -189,15 +211,17 @@ def test_bad_checkpoints(tmp_path):
     broken = dict(sd)
     del broken["st_gcn_networks.3.tcn.2.weight"]
     broken["st_gcn_networks.3.tcn.9.weight"] = np.zeros(3)
-    with pytest.raises(DataError, match=r"missing keys.*block_3/tcn_conv/kernel.*unexpected keys.*tcn\.9\.weight"):
+    with pytest.raises(DataError, match=r"missing keys.*stream/block_3/tcn_conv/kernel.*unexpected keys.*tcn\.9\.weight"):
         import_stgcn(broken, "ntu25")
     bad_shape = dict(sd)
     bad_shape["st_gcn_networks.0.gcn.conv.weight"] = np.zeros((192, 2, 1, 1), np.float32)
     with pytest.raises(DataError, match=r"st_gcn_networks\.0\.gcn\.conv\.weight: shape mismatch: state dict "
                                         r"\(192, 2, 1, 1\), dancejax parameter \(3, 3, 64\)"):
         import_stgcn(bad_shape, "ntu25")
-    with pytest.raises(DataError, match="adjacency 'A'.*differs"):
+    with pytest.raises(DataError, match="adjacency 'A'.*matches none of dancejax's openpose18 partitions"):
         import_stgcn(sd, "openpose18")
+    with pytest.raises(DataError, match="not an original ST-GCN checkpoint"):
+        import_stgcn({"fc.weight": np.zeros((2, 2))}, "ntu25")
     (tmp_path / "notes.pth").write_text("not a checkpoint")
     with pytest.raises(DataError, match=r"notes\.pth: not a PyTorch state dict"):
         load_state_dict(tmp_path / "notes.pth")

@@ -55,6 +55,80 @@ def _cmu_takes(raw: Path):
         yield dict(name=f.stem, style="walk", performer="cmu131", source="cmu_bvh", group=f.stem), seq
 
 
+def aist_sequence(ann: Path, name: str, mapping: dict[str, str]):
+    """One AIST++ sequence from an annotation folder (``keypoints3d/``, ``keypoints2d/``,
+    ``cameras/``): its take metadata, LSP-14 3D positions at 25 fps (metres), and per view the
+    real 2D detections, confidences and the projected 3D ground truth (LSP-14, 25 fps), and the
+    cameras."""
+    parts = name.split("_")
+    if len(parts) < 4 or not parts[0].startswith("g"):
+        raise DataError(f"{ann}: sequence name {name!r} is not an AIST++ name (g<genre>_s<situation>_c<camera>_d<dancer>_...)")
+    genre, dancer = parts[0], parts[3]
+    f3 = ann / "keypoints3d" / f"{name}.pkl"
+    k3 = read_keypoints3d(f3)
+    c3 = canonical(k3)
+    meta = dict(name=name, style=AIST_STYLE.get(genre, genre), performer=f"aist_{dancer}", source="aistpp", group=name,
+                frames=c3.num_frames, source_fps=k3.fps, source_frames=k3.num_frames)
+    if name not in mapping:
+        raise DataError(f"{ann / 'cameras' / 'mapping.txt'}: no camera setting for {name!r}")
+    cams = read_cameras(ann / "cameras" / f"{mapping[name]}.json")
+    views = read_keypoints2d(ann / "keypoints2d" / f"{name}.pkl")
+    if len(views) != len(cams):
+        raise DataError(f"{ann / 'keypoints2d' / (name + '.pkl')}: {len(views)} detection views but {len(cams)} cameras")
+    lsp3d = to_lsp14(k3)
+    det, conf, gt = [], [], []
+    for v, cam in zip(views, cams):
+        d = canonical(v)
+        g = canonical(type(lsp3d)(project(lsp3d.positions, cam, 100.0), lsp3d.confidence, lsp3d.fps, "lsp14"))
+        n = min(d.num_frames, g.num_frames)
+        det.append(d.positions[:n])
+        conf.append(d.confidence[:n])
+        gt.append(g.positions[:n])
+    n = min(len(x) for x in det)
+    return meta, c3.positions, np.stack([x[:n] for x in det]), np.stack([x[:n] for x in conf]), \
+        np.stack([x[:n] for x in gt]), cams
+
+
+def load_aistpp(root, seed: int = SPLIT_SEED):
+    """A ``DanceDataset`` from the official AIST++ annotation folder: ``keypoints3d/``,
+    ``keypoints2d/``, ``cameras/`` (with ``mapping.txt``), and, when present, ``splits/``
+    (``crossmodal_{train,val,test}.txt``; otherwise 70/15/15 by sequence per genre with
+    ``seed``) and ``ignore_list.txt`` (sequences to skip).  Every sequence with both 3D and 2D
+    keypoints is a take with its real detections."""
+    from dancejax.data.dataset import DanceDataset, DetectionSet, Take
+
+    root = Path(root)
+    ann = root / "annotation" if (root / "annotation" / "keypoints3d").is_dir() else root
+    for sub in ("keypoints3d", "keypoints2d", "cameras"):
+        if not (ann / sub).is_dir():
+            raise DataError(f"{ann}: not an AIST++ annotation folder: {sub}/ is missing")
+    if not (ann / "cameras" / "mapping.txt").exists():
+        raise DataError(f"{ann / 'cameras'}: mapping.txt is missing")
+    mapping = read_camera_mapping(ann / "cameras" / "mapping.txt")
+    ignore = set()
+    if (ann / "ignore_list.txt").exists():
+        ignore = {x.strip() for x in (ann / "ignore_list.txt").read_text().split() if x.strip()}
+    names = sorted(f.stem for f in (ann / "keypoints3d").glob("*.pkl")
+                   if f.stem not in ignore and (ann / "keypoints2d" / f.name).exists())
+    if not names:
+        raise DataError(f"{ann}: no sequence has both keypoints3d/ and keypoints2d/ pickles")
+    split_of = {}
+    sdir = ann / "splits"
+    for split, fname in (("train", "crossmodal_train.txt"), ("val", "crossmodal_val.txt"), ("test", "crossmodal_test.txt")):
+        if (sdir / fname).exists():
+            for x in (sdir / fname).read_text().split():
+                split_of[x.strip()] = split
+    seqs = [aist_sequence(ann, n, mapping) for n in names]
+    auto = assign_splits({m["group"]: m["style"] for m, *_ in seqs}, seed)
+    takes, dets = [], []
+    for m, pos3d, det, conf, gt, cams in seqs:
+        split = split_of.get(m["name"], auto[m["group"]])
+        takes.append(Take(m["name"], m["style"], m["performer"], m["source"], m["group"], split, pos3d.astype(np.float32)))
+        dets.append(DetectionSet(m["name"], m["style"], split, det.astype(np.float32), conf.astype(np.float32),
+                                 gt.astype(np.float32), tuple(cams)))
+    return DanceDataset.from_takes(takes, str(ann), dets, split_seed=seed)
+
+
 def assign_splits(groups: dict[str, str], seed: int = SPLIT_SEED) -> dict[str, str]:
     """group -> split.  Per style: shuffle groups; 15 % test and 15 % val (at least one
     test group when a style has two, at least one of each from three), the rest train."""
@@ -88,33 +162,15 @@ def build(raw_dir, out_path) -> dict:
     mapping = read_camera_mapping(ann / "cameras" / "mapping.txt")
     aist = {"names": [], "det": [], "conf": [], "gt": [], "K": [], "dist": [], "R": [], "t": []}
     for f in sorted((ann / "keypoints3d").glob("*.pkl")):
-        name = f.stem
-        genre, _, _, dancer = name.split("_")[:4]
-        k3 = read_keypoints3d(f)
-        c3 = canonical(k3)
-        takes.append(dict(name=name, style=AIST_STYLE.get(genre, genre), performer=f"aist_{dancer}",
-                          source="aistpp", group=name, frames=c3.num_frames, source_fps=k3.fps,
-                          source_frames=k3.num_frames))
-        arrays.append(c3.positions)
-        cams = read_cameras(ann / "cameras" / f"{mapping[name]}.json")
-        views = read_keypoints2d(ann / "keypoints2d" / f.name)
-        if len(views) != len(cams):
-            raise DataError(f"{f}: {len(views)} detection views but {len(cams)} cameras")
-        lsp3d_60 = to_lsp14(k3)
-        det, conf, gt = [], [], []
-        for v, cam in zip(views, cams):
-            d = canonical(v)
-            g = canonical(type(lsp3d_60)(project(lsp3d_60.positions, cam, 100.0), lsp3d_60.confidence,
-                                         lsp3d_60.fps, "lsp14"))
-            det.append(d.positions)
-            conf.append(d.confidence)
-            gt.append(g.positions)
-        aist["names"].append(name)
-        aist["det"].append(np.stack(det))
-        aist["conf"].append(np.stack(conf))
-        aist["gt"].append(np.stack(gt))
-        for key, attr in (("K", "K"), ("dist", "dist"), ("R", "R"), ("t", "t")):
-            aist[key].append(np.stack([getattr(c, attr) for c in cams]))
+        meta, pos3d, det, conf, gt, cams = aist_sequence(ann, f.stem, mapping)
+        takes.append(meta)
+        arrays.append(pos3d)
+        aist["names"].append(f.stem)
+        aist["det"].append(det)
+        aist["conf"].append(conf)
+        aist["gt"].append(gt)
+        for key in ("K", "dist", "R", "t"):
+            aist[key].append(np.stack([getattr(c, key) for c in cams]))
 
     splits = assign_splits({t["group"]: t["style"] for t in takes})
     for t in takes:

@@ -70,37 +70,64 @@ class Windows:
 
 
 class DanceDataset:
+    """Takes (3D, LSP-14, 25 fps) with style, performer and split labels, and optionally real
+    2D detections.  ``DanceDataset()`` is the shipped dataset; ``from_takes``,
+    ``from_sequences`` and ``from_folder`` (``dancejax.data.user``) build one from your own data."""
+
     def __init__(self, path=None):
         if path is None:
             path = resources.files("dancejax.data") / DATA_FILE
         path = Path(str(path))
         if not path.exists():
             raise DataError(f"{path}: dataset file not found; build it with experiments/build_dataset.py")
-        with np.load(path, allow_pickle=False) as z:
-            d = {k: z[k] for k in z.files}
-        self.path = path
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                d = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as e:
+            raise DataError(f"{path}: not a dancejax dataset file ({e})") from None
+        missing = [k for k in ("positions3d", "take_offsets", "takes_json") if k not in d]
+        if missing:
+            raise DataError(f"{path}: field(s) {missing} missing: not a dancejax dataset file")
         meta = json.loads(str(d["takes_json"]))
         off = d["take_offsets"]
-        self.takes = [
-            Take(m["name"], m["style"], m["performer"], m["source"], m["group"], m["split"],
-                 d["positions3d"][off[i]:off[i + 1]])
-            for i, m in enumerate(meta)
-        ]
-        self.meta = {m["name"]: m for m in meta}
-        self.split_seed = int(d["split_seed"])
-        aoff = d["aist_offsets"]
-        self.detections = []
-        for i, name in enumerate(d["aist_names"]):
-            sl = slice(aoff[i], aoff[i + 1])
-            cams = tuple(
-                Camera(f"c{v + 1:02d}", (1920, 1080), d["aist_cam_K"][i, v].astype(np.float64),
-                       d["aist_cam_dist"][i, v].astype(np.float64), d["aist_cam_R"][i, v].astype(np.float64),
-                       d["aist_cam_t"][i, v].astype(np.float64))
-                for v in range(d["aist_cam_K"].shape[1])
-            )
-            m = self.meta[str(name)]
-            self.detections.append(DetectionSet(str(name), m["style"], m["split"], d["aist_det2d"][:, sl],
-                                                d["aist_conf2d"][:, sl], d["aist_gt2d"][:, sl], cams))
+        takes = [Take(m["name"], m["style"], m["performer"], m["source"], m["group"], m["split"],
+                      d["positions3d"][off[i]:off[i + 1]]) for i, m in enumerate(meta)]
+        detections = []
+        if "aist_offsets" in d:
+            aoff = d["aist_offsets"]
+            by_name = {m["name"]: m for m in meta}
+            for i, name in enumerate(d["aist_names"]):
+                sl = slice(aoff[i], aoff[i + 1])
+                cams = tuple(
+                    Camera(f"c{v + 1:02d}", (1920, 1080), d["aist_cam_K"][i, v].astype(np.float64),
+                           d["aist_cam_dist"][i, v].astype(np.float64), d["aist_cam_R"][i, v].astype(np.float64),
+                           d["aist_cam_t"][i, v].astype(np.float64))
+                    for v in range(d["aist_cam_K"].shape[1]))
+                m = by_name[str(name)]
+                detections.append(DetectionSet(str(name), m["style"], m["split"], d["aist_det2d"][:, sl],
+                                               d["aist_conf2d"][:, sl], d["aist_gt2d"][:, sl], cams))
+        self._set(path, takes, detections, int(d["split_seed"]) if "split_seed" in d else None)
+
+    def _set(self, path, takes, detections, split_seed):
+        self.path = Path(str(path))
+        self.takes = list(takes)
+        self.meta = {t.name: {"name": t.name, "style": t.style, "performer": t.performer, "source": t.source,
+                              "group": t.group, "split": t.split} for t in self.takes}
+        self.detections = list(detections)
+        self.split_seed = split_seed
+
+    @classmethod
+    def from_takes(cls, takes: list[Take], source="user data", detections=(), split_seed=None) -> "DanceDataset":
+        """A dataset of ready ``Take``s (and optional ``DetectionSet``s)."""
+        if not takes:
+            raise DataError(f"{source}: no takes")
+        names = [t.name for t in takes]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise DataError(f"{source}: take names must be unique; repeated: {dup}")
+        ds = cls.__new__(cls)
+        ds._set(source, takes, detections, split_seed)
+        return ds
 
     @property
     def styles(self) -> list[str]:

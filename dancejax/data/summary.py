@@ -11,7 +11,10 @@ import numpy as np
 
 from dancejax.data.dataset import SPLITS, DanceDataset
 from dancejax.report import write_csv
-from dancejax.noise import error_table, fit_detector_noise, simulate_detections
+from dancejax.errors import DataError
+from dancejax.noise import error_table, event_statistics, fit_detector_noise, simulate_detections
+
+REAL_VAL_FRACTION = 0.2  # of each train-split AIST++ sequence's frames (the last ones): real validation
 from dancejax.skeleton import LSP14
 
 
@@ -28,24 +31,35 @@ def split_table(ds: DanceDataset) -> list[dict]:
     return rows
 
 
-def calibrate(ds: DanceDataset, split: str = "train"):
-    """Fit the detector-noise simulator on the AIST++ sequences of one split."""
-    sets = [d for d in ds.detections if d.split == split]
-    cat = lambda attr: np.concatenate([getattr(d, attr) for d in sets], 1)
+def real_frames(d, part: str = "train", val_fraction: float = REAL_VAL_FRACTION) -> slice:
+    """The frames of a detection set used for training ('train': the first 1 − val_fraction of a
+    train-split sequence) or for validation ('val': the rest); test sequences are used whole."""
+    if d.split != "train":
+        return slice(None)
+    cut = int(round(d.det.shape[1] * (1.0 - val_fraction)))
+    return slice(0, cut) if part == "train" else slice(cut, None)
+
+
+def calibrate(ds: DanceDataset):
+    """Fit the detector-noise simulator on the training frames of the train-split AIST++ sequences."""
+    sets = [d for d in ds.detections if d.split == "train"]
+    if not sets:
+        raise DataError(f"{ds.path}: no train-split real detections to calibrate the noise simulator on")
+    cat = lambda attr: np.concatenate([getattr(d, attr)[:, real_frames(d)] for d in sets], 1)
     return fit_detector_noise(cat("det"), cat("conf"), cat("gt"))
 
 
 def detector_table(ds: DanceDataset, seed: int = 0) -> dict:
-    params, run = calibrate(ds, "train")
+    params = calibrate(ds)
     det = np.concatenate([d.det for d in ds.detections], 1)
     conf = np.concatenate([d.conf for d in ds.detections], 1)
     gt = np.concatenate([d.gt for d in ds.detections], 1)
-    real = error_table(det, conf, gt)
-    sim_fn = jax.jit(jax.vmap(lambda k, x: simulate_detections(k, x, params, run)))
+    sim_fn = jax.jit(jax.vmap(lambda k, x: simulate_detections(k, x, params)))
     x, c = sim_fn(jax.random.split(jax.random.key(seed), gt.shape[0]), gt)
-    sim = error_table(np.asarray(x), np.asarray(c), gt)
-    return {"real": real, "simulated": sim, "frames": int(gt.shape[1]), "views": int(gt.shape[0]),
-            "run_length": run}
+    x, c = np.asarray(x), np.asarray(c)
+    return {"real": error_table(det, conf, gt), "simulated": error_table(x, c, gt),
+            "real_events": event_statistics(det, conf, gt), "simulated_events": event_statistics(x, c, gt),
+            "frames": int(gt.shape[1]), "views": int(gt.shape[0])}
 
 
 def print_summary(ds: DanceDataset, out_dir: str | None = None) -> dict:
@@ -72,7 +86,22 @@ def print_summary(ds: DanceDataset, out_dir: str | None = None) -> dict:
               f"{s['swap'][j]:>9.3f}{r['outlier'][j]:>9.3f}{s['outlier'][j]:>8.3f}")
     print(f"{'mean':<12}{r['median_px'].mean():>12.2f}{s['median_px'].mean():>11.2f}{r['mean_px'].mean():>10.2f}"
           f"{s['mean_px'].mean():>9.2f}")
-    out = {"splits": rows, "detector": {k: {m: v.tolist() for m, v in det[k].items()} for k in ("real", "simulated")},
+    re, se = det["real_events"], det["simulated_events"]
+    print("\nTemporal structure of the errors, real against simulated (same frames): lag-1 autocorrelation of the "
+          "inlier error vector per joint; event rates (miss: of all frames; swap, outlier: of detected frames)")
+    print(f"{'joint':<12}{'real ρ1':>9}{'sim ρ1':>8}{'real miss':>10}{'sim miss':>9}{'real swap':>10}{'sim swap':>9}"
+          f"{'real out':>9}{'sim out':>8}")
+    for j, name in enumerate(LSP14.joints):
+        print(f"{name:<12}{re['autocorr'][j]:>9.3f}{se['autocorr'][j]:>8.3f}{re['miss'][j]:>10.3f}{se['miss'][j]:>9.3f}"
+              f"{re['swap'][j]:>10.3f}{se['swap'][j]:>9.3f}{re['outlier'][j]:>9.3f}{se['outlier'][j]:>8.3f}")
+    print(f"{'mean':<12}{re['autocorr'].mean():>9.3f}{se['autocorr'].mean():>8.3f}{re['miss'].mean():>10.3f}"
+          f"{se['miss'].mean():>9.3f}{re['swap'].mean():>10.3f}{se['swap'].mean():>9.3f}{re['outlier'].mean():>9.3f}"
+          f"{se['outlier'].mean():>8.3f}")
+    print("mean run length (frames at 25 fps), real / simulated: " + ", ".join(
+        f"{k} {re[k + '_run']:.2f} / {se[k + '_run']:.2f}" for k in ("miss", "swap", "outlier")))
+    jsonable = lambda d: {m: (v.tolist() if hasattr(v, "tolist") else v) for m, v in d.items()}
+    out = {"splits": rows, "detector": {k: jsonable(det[k]) for k in ("real", "simulated", "real_events",
+                                                                       "simulated_events")},
            "joints": list(LSP14.joints)}
     if out_dir:
         p = Path(out_dir)

@@ -158,3 +158,19 @@ def read_npz(path) -> PoseSequence:
     labels = json.loads(str(d["labels"])) if "labels" in d else {}
     return PoseSequence(d["positions"], d.get("confidence"), float(d["fps"]), str(d["layout"]), labels,
                         source=str(path))
+
+
+def read_npy(path, fps: float | None = None, layout: str = "lsp14", scale: float | None = None) -> PoseSequence:
+    """A bare ``.npy`` array of poses (T, J, 2 or 3), read with ``allow_pickle=False``; the
+    frame rate and layout are not in the file, so ``fps`` is required and ``layout`` is given."""
+    path = Path(path)
+    if fps is None:
+        raise DataError(f"{where(path, 'fps')}a .npy array carries no frame rate; give fps")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{path}: not a readable .npy array ({e})") from None
+    if not isinstance(x, np.ndarray) or x.dtype.kind not in "fiu":
+        raise DataError(f"{where(path, 'positions')}expected a real numeric array, got dtype {x.dtype}")
+    x = x.astype(np.float32) * np.float32(scale or 1.0)
+    return PoseSequence(x, None, float(fps), layout, {"units": "m" if scale else "file units"}, source=str(path))

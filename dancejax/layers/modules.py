@@ -40,11 +40,12 @@ class BatchNorm(nn.Module):
     momentum: float = 0.1
     epsilon: float = 1e-5
     unbiased_running_var: bool = True
+    scale_init: Any = None
 
     @nn.compact
     def __call__(self, x, train: bool):
         c = x.shape[-1]
-        scale = self.param("scale", nn.initializers.ones, (c,))
+        scale = self.param("scale", self.scale_init or nn.initializers.ones, (c,))
         bias = self.param("bias", nn.initializers.zeros, (c,))
         ra_mean = self.variable("batch_stats", "mean", lambda: jnp.zeros((c,), jnp.float32))
         ra_var = self.variable("batch_stats", "var", lambda: jnp.ones((c,), jnp.float32))
@@ -89,13 +90,15 @@ class TemporalConv(nn.Module):
     use_bias: bool = True
     impl: str = "stack"
     layout: str = "ntvc"
+    kernel_init: Any = None  # default: PyTorch's Conv2d initialisation
+    bias_init: Any = None
 
     @nn.compact
     def __call__(self, x):
         cin = x.shape[-1]
         init = torch_uniform(cin * self.kernel)
-        w = self.param("kernel", init, (self.kernel, cin, self.features))
-        b = self.param("bias", init, (self.features,)) if self.use_bias else None
+        w = self.param("kernel", self.kernel_init or init, (self.kernel, cin, self.features))
+        b = self.param("bias", self.bias_init or init, (self.features,)) if self.use_bias else None
         return F.temporal_conv(x, w, b, self.stride, self.dilation, self.impl, self.layout)
 
 
@@ -105,29 +108,34 @@ class GraphConv(nn.Module):
     features: int
     order: str = "auto"
     layout: str = "ntvc"
+    kernel_init: Any = None  # default: PyTorch's Conv2d initialisation
+    bias_init: Any = None
 
     @nn.compact
     def __call__(self, x, a):
         kk = a.shape[0]
         cin = x.shape[-1]
         init = torch_uniform(cin)
-        w = self.param("kernel", init, (kk, cin, self.features))
-        b = self.param("bias", init, (kk, self.features))
+        w = self.param("kernel", self.kernel_init or init, (kk, cin, self.features))
+        b = self.param("bias", self.bias_init or init, (kk, self.features))
         return F.graph_conv(x, a, w, b, self.order, self.layout)
 
 
 class Dense(nn.Module):
-    """Linear layer with PyTorch's default initialisation (for checkpoint/parity work)."""
+    """Linear layer, by default with PyTorch's default initialisation (for checkpoint/parity
+    work); ``kernel_init``/``bias_init`` override it where an original model does."""
 
     features: int
     use_bias: bool = True
+    kernel_init: Any = None
+    bias_init: Any = None
 
     @nn.compact
     def __call__(self, x):
         cin = x.shape[-1]
         init = torch_uniform(cin)
-        w = self.param("kernel", init, (cin, self.features))
+        w = self.param("kernel", self.kernel_init or init, (cin, self.features))
         y = x @ w
         if self.use_bias:
-            y = y + self.param("bias", init, (self.features,))
+            y = y + self.param("bias", self.bias_init or init, (self.features,))
         return y

@@ -7,8 +7,7 @@ Outputs: refined keypoints (N, T, J, 2) = input + predicted offset, and style lo
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +25,7 @@ class MKFFBlock(nn.Module):
 
     heads: int = 4
     mlp_ratio: int = 2
-    dropout: float = 0.0
+    dropout: Any = 0.0
 
     @nn.compact
     def __call__(self, z, train: bool):
@@ -54,7 +53,7 @@ class MKFF(nn.Module):
     width: int = 64
     blocks: int = 3
     heads: int = 4
-    dropout: float = 0.1
+    dropout: Any = 0.1
     interval: int = 1
     features: Sequence[str] = ("velocity", "acceleration")
 
@@ -70,11 +69,21 @@ class MKFF(nn.Module):
         return Dropout(self.dropout)(nn.gelu(z), deterministic=not train)
 
 
-@dataclasses.dataclass(frozen=True)
-class RecognitionModelConfig:
-    """Architecture of the refinement + style models; ``kind`` picks the model."""
+class MKFFSTGCN(nn.Module):
+    """The ST-GCN backbone plus MKFF fusion, a per-joint offset decoder and a style head.
 
-    kind: str = "mkff_stgcn"  # 'mkff_stgcn' | 'stgcn' | 'hbrnn'
+    Fields: ``num_styles``; the backbone's ``widths``/``strides`` and ``graph``; the MKFF
+    module's ``mkff_width``, ``mkff_blocks``, ``mkff_heads`` and ``mkff_features`` (both
+    kinematic features in the paper; one alone for the ablations); ``decoder_width``;
+    ``dropout`` (may be a traced array).  With ``use_mkff=False`` it is the plain ST-GCN
+    refinement baseline (same backbone, decoder and head).
+
+    ``residual``: how the decoder's offset meets the input (the paper leaves this open):
+    'plain' adds it (refined = input + offset); 'gated' adds ``g · offset`` with a per-joint
+    gate ``g = σ(·)`` predicted from the fused features and the detector's confidence, so the
+    model can learn to leave an already good joint alone.
+    """
+
     num_styles: int = 5
     widths: tuple[int, ...] = SMALL_WIDTHS
     strides: tuple[int, ...] = SMALL_STRIDES
@@ -84,36 +93,40 @@ class RecognitionModelConfig:
     mkff_heads: int = 4
     mkff_features: tuple[str, ...] = ("velocity", "acceleration")
     decoder_width: int = 64
-    dropout: float = 0.1
-    impl: str = "conv1d"
-
-
-class MKFFSTGCN(nn.Module):
-    """The backbone plus MKFF fusion, a per-joint offset decoder and a style head.
-
-    With ``use_mkff=False`` it is the plain ST-GCN refinement baseline (same backbone,
-    decoder and head)."""
-
-    cfg: RecognitionModelConfig
+    dropout: Any = 0.1
     use_mkff: bool = True
+    residual: str = "plain"
+    impl: str = "conv1d"
 
     @nn.compact
     def __call__(self, x, conf, train: bool = False):
-        c = self.cfg
         n, t, j, d = x.shape
         inp = jnp.concatenate([x, conf[..., None]], -1)  # (x, y, score) like ST-GCN's input
-        feat, _ = STGCN(c.graph, c.widths, c.strides, None, c.dropout, impl=c.impl, name="backbone")(inp, train)
+        feat, _ = STGCN(self.graph, self.widths, self.strides, None, self.dropout, impl=self.impl,
+                        name="backbone")(inp, train)
         if feat.shape[1] != t:  # strided backbones: back to the window's temporal resolution
-            feat = jnp.repeat(feat, t // feat.shape[1], axis=1)[:, :t]
+            feat = jnp.repeat(feat, -(-t // feat.shape[1]), axis=1)[:, :t]
         parts = [feat]
         if self.use_mkff:
-            mk = MKFF(c.mkff_width, c.mkff_blocks, c.mkff_heads, c.dropout, features=c.mkff_features,
+            mk = MKFF(self.mkff_width, self.mkff_blocks, self.mkff_heads, self.dropout, features=self.mkff_features,
                       name="mkff")(x, train)
             parts.append(jnp.broadcast_to(mk[:, :, None, :], (n, t, j, mk.shape[-1])))
-        fused = nn.relu(Dense(c.decoder_width, name="fuse")(jnp.concatenate(parts, -1)))
+        fused = nn.relu(Dense(self.decoder_width, name="fuse")(jnp.concatenate(parts, -1)))
         # per-joint decoder: shared MLP plus a learned per-joint embedding
-        joint_emb = self.param("joint_embedding", nn.initializers.normal(0.02), (j, c.decoder_width))
-        h = nn.relu(Dense(c.decoder_width, name="dec_hidden")(fused + joint_emb))
+        joint_emb = self.param("joint_embedding", nn.initializers.normal(0.02), (j, self.decoder_width))
+        h = nn.relu(Dense(self.decoder_width, name="dec_hidden")(fused + joint_emb))
         offset = Dense(d, name="dec_out", use_bias=True)(h)
-        logits = Dense(c.num_styles, name="style_head")(fused.mean(axis=(1, 2)))
+        if self.residual == "gated":
+            # the gate starts nearly closed (σ(−2) ≈ 0.12): training begins from the detections themselves
+            gate = jax.nn.sigmoid(Dense(1, bias_init=nn.initializers.constant(-2.0), name="gate")(
+                jnp.concatenate([h, conf[..., None]], -1)))
+            offset = gate * offset
+        elif self.residual != "plain":
+            raise ValueError(f"Unsupported residual: {self.residual!r}; use 'plain' or 'gated'")
+        logits = Dense(self.num_styles, name="style_head")(fused.mean(axis=(1, 2)))
         return x + offset, logits
+
+
+def plain_stgcn(**kw) -> MKFFSTGCN:
+    """The plain ST-GCN refinement baseline: MKFF-ST-GCN without the MKFF branch."""
+    return MKFFSTGCN(**{**kw, "use_mkff": False})

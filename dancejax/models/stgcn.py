@@ -11,7 +11,7 @@ masks multiplied into the partition adjacency, global average pooling and a
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Any, Sequence
 
 import jax.numpy as jnp
 import numpy as np
@@ -32,28 +32,31 @@ class STGCNBlock(nn.Module):
     features: int
     stride: int = 1
     residual: bool = True
-    dropout: float = 0.0
+    dropout: Any = 0.0
     kernel: int = 9
     impl: str = "conv1d"
     bn_momentum: float = 0.1
     layout: str = "nvtc"
+    conv_init: Any = None  # kernel initialiser of every conv (default: PyTorch's), biases then start at 0
+    bn_scale_init: Any = None
 
     @nn.compact
     def __call__(self, x, a, train: bool):
         cin = x.shape[-1]
-        bn = lambda name: BatchNorm(momentum=self.bn_momentum, name=name)
+        bn = lambda name: BatchNorm(momentum=self.bn_momentum, scale_init=self.bn_scale_init, name=name)
+        inits = dict(kernel_init=self.conv_init, bias_init=nn.initializers.zeros if self.conv_init else None)
         if not self.residual:
             res = 0.0
         elif cin == self.features and self.stride == 1:
             res = x
         else:
             res = TemporalConv(self.features, 1, self.stride, impl=self.impl, layout=self.layout,
-                               name="residual_conv")(x)
+                               name="residual_conv", **inits)(x)
             res = bn("residual_bn")(res, train)
-        h = GraphConv(self.features, layout=self.layout, name="gcn")(x, a)
+        h = GraphConv(self.features, layout=self.layout, name="gcn", **inits)(x, a)
         h = nn.relu(bn("tcn_bn0")(h, train))
         h = TemporalConv(self.features, self.kernel, self.stride, impl=self.impl, layout=self.layout,
-                         name="tcn_conv")(h)
+                         name="tcn_conv", **inits)(h)
         h = bn("tcn_bn1")(h, train)
         h = Dropout(self.dropout)(h, deterministic=not train)
         return nn.relu(h + res)

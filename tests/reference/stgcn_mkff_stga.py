@@ -44,6 +44,8 @@ def original_partition(layout: str, max_hop: int = 1, strategy: str = "spatial")
     norm = adj @ np.diag(np.where(deg > 0, 1.0 / np.maximum(deg, 1e-12), 0))
     if strategy == "uniform":
         return norm[None].astype(np.float32)
+    if strategy == "distance":
+        return np.stack([np.where(hop == h, norm, 0.0) for h in range(max_hop + 1)]).astype(np.float32)
     out = []
     for h in range(max_hop + 1):
         root, close, further = (np.zeros((n, n)) for _ in range(3))
@@ -99,9 +101,10 @@ class TorchSTGCN(nn.Module):
     """ST-GCN-10 as in the original code (input (N, C, T, V, M)); returns class scores."""
 
     def __init__(self, in_channels=3, num_class=60, layout="ntu25", dropout=0.0,
-                 widths=(64, 64, 64, 64, 128, 128, 128, 256, 256, 256), strides=(1, 1, 1, 1, 2, 1, 1, 2, 1, 1)):
+                 widths=(64, 64, 64, 64, 128, 128, 128, 256, 256, 256), strides=(1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
+                 strategy="spatial", max_hop=1, edge_importance=True):
         super().__init__()
-        a = torch.tensor(original_partition(layout))
+        a = torch.tensor(original_partition(layout, max_hop, strategy))
         self.register_buffer("A", a)
         k, v = a.shape[0], a.shape[1]
         self.data_bn = nn.BatchNorm1d(in_channels * v)
@@ -109,7 +112,8 @@ class TorchSTGCN(nn.Module):
         self.st_gcn_networks = nn.ModuleList([
             STGCNUnit(chans[i], chans[i + 1], k, strides[i], 0.0 if i == 0 else dropout, residual=i > 0)
             for i in range(len(widths))])
-        self.edge_importance = nn.ParameterList([nn.Parameter(torch.ones(a.shape)) for _ in widths])
+        self.edge_importance = nn.ParameterList([nn.Parameter(torch.ones(a.shape)) for _ in widths]) \
+            if edge_importance else [1] * len(widths)
         self.fcn = nn.Conv2d(widths[-1], num_class, kernel_size=1)
 
     def forward(self, x):
@@ -121,6 +125,21 @@ class TorchSTGCN(nn.Module):
             x = gcn(x, self.A * imp)
         x = F.avg_pool2d(x, x.shape[2:]).view(n, m, -1, 1, 1).mean(dim=1)
         return self.fcn(x).view(n, -1)
+
+
+class TorchTwoStreamSTGCN(nn.Module):
+    """The original ``st_gcn_twostream.Model``: an ST-GCN on the poses and one on the motion
+    ``x_t − (x_{t−1} + x_{t+1}) / 2`` (zero at both ends); class scores summed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.origin_stream = TorchSTGCN(*args, **kwargs)
+        self.motion_stream = TorchSTGCN(*args, **kwargs)
+
+    def forward(self, x):
+        z = torch.zeros_like(x[:, :, :1])
+        m = torch.cat([z, x[:, :, 1:-1] - 0.5 * x[:, :, 2:] - 0.5 * x[:, :, :-2], z], 2)
+        return self.origin_stream(x) + self.motion_stream(m)
 
 
 # ------------------------------------------------------------------ channels-last helpers

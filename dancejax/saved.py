@@ -1,0 +1,155 @@
+"""Saved models: a trained model with everything needed to use it again.
+
+A saved model is a folder::
+
+    model/
+      dancejax_model.json   format, version, task, method, the full configuration, layout,
+                            style names, preset, training-data summary, dancejax version
+      variables/            the parameters and batch statistics (orbax)
+
+``save_model(path, task, cfg, variables, ...)`` writes one; ``load_model(path)`` returns a
+ready ``Refiner`` (recognition: refined keypoints and style scores) or ``Predictor``
+(prediction), with ``.cfg``, ``.variables`` and ``.meta``.  Training, studies, the checkpoint
+converter and the command line all write this format.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+from dancejax import __version__
+from dancejax.errors import DataError
+from dancejax.tasks import get_task
+
+FORMAT = "dancejax-model"
+VERSION = 1
+META = "dancejax_model.json"
+
+
+def save_model(path, task, cfg, variables, styles=None, data_summary: dict | None = None, extra: dict | None = None,
+               overwrite: bool = True) -> Path:
+    """Write ``variables`` and ``cfg`` of ``task`` (a task module or its name) to the folder ``path``."""
+    task = _task_of(task) if isinstance(task, str) else task
+    path = Path(path).resolve()
+    if path.exists() and not path.is_dir():
+        raise DataError(f"{path}: a file is in the way of the saved-model folder")
+    if path.exists() and any(path.iterdir()):
+        if not overwrite:
+            raise DataError(f"{path}: folder exists and is not empty")
+        if not (path / META).exists():
+            raise DataError(f"{path}: folder exists and is not a saved model; refusing to overwrite it")
+    meta = {"format": FORMAT, "version": VERSION, "dancejax_version": __version__, "task": task.NAME,
+            "method": cfg.method, "preset": cfg.preset, "config": task.describe(cfg), "layout": getattr(cfg, "layout", "lsp14"),
+            "styles": list(styles) if styles is not None else None, "data": data_summary or {}, **(extra or {})}
+    tmp = Path(tempfile.mkdtemp(prefix=".saving_", dir=path.parent if path.parent.exists() else None))
+    try:
+        with _local_checkpointer() as ck:
+            ck.save(tmp / "variables", jax.tree_util.tree_map(np.asarray, dict(variables)))
+        (tmp / META).write_text(json.dumps(meta, indent=1, default=_json_default))
+        if path.exists():
+            shutil.rmtree(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _local_checkpointer():
+    """An orbax checkpointer for this process alone (a saved model is written by one process,
+    also in a multi-process run, so no cross-process barrier may be involved)."""
+    me = jax.process_index()
+    return ocp.StandardCheckpointer(multiprocessing_options=ocp.options.MultiprocessingOptions(
+        primary_host=me, active_processes={me}))
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def read_meta(path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no saved model here (folder not found)")
+    if not path.is_dir():
+        raise DataError(f"{path}: a saved model is a folder, this is a file")
+    f = path / META
+    if not f.exists():
+        raise DataError(f"{path}: incomplete saved model: {META} is missing")
+    try:
+        meta = json.loads(f.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{f}: not valid JSON ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise DataError(f"{f}: field 'format': expected {FORMAT!r}, got {meta.get('format') if isinstance(meta, dict) else meta!r}")
+    v = meta.get("version")
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise DataError(f"{f}: field 'version': expected an integer, got {v!r}")
+    if v > VERSION:
+        raise DataError(f"{f}: field 'version': the model was saved by a newer format (version {v}, written by "
+                        f"dancejax {meta.get('dancejax_version')}); this dancejax ({__version__}) reads up to {VERSION}")
+    for key in ("task", "config"):
+        if key not in meta:
+            raise DataError(f"{f}: field {key!r} is missing")
+    if not (path / "variables").is_dir():
+        raise DataError(f"{path}: incomplete saved model: the 'variables' folder is missing")
+    return meta
+
+
+def save_classifier(path, cfg, variables, source: str | None = None) -> Path:
+    """Write a converted ST-GCN classifier (``dancejax.convert``) as a saved model."""
+    from dancejax import convert
+
+    return save_model(path, convert, cfg, variables, extra={"converted_from": source}, styles=None)
+
+
+def _task_of(name: str):
+    if name == "classification":
+        from dancejax import convert
+
+        return convert
+    return get_task(name)
+
+
+def load_model(path):
+    """The saved model at ``path`` as a ready ``Refiner``, ``Predictor`` or (a converted ST-GCN)
+    ``Classifier``."""
+    path = Path(path).resolve()
+    meta = read_meta(path)
+    task = _task_of(meta["task"])
+    try:
+        cfg = task.from_description(meta["config"])
+    except (TypeError, ValueError, KeyError) as e:
+        raise DataError(f"{path / META}: field 'config' cannot be read ({type(e).__name__}: {e})") from None
+    if task.NAME == "classification":
+        target = task.classifier_template(cfg)
+    else:
+        template = jax.eval_shape(lambda: task.init_state(cfg, jax.random.key(0)))
+        target = {"params": template.params, "batch_stats": template.batch_stats}
+    abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, target)
+    try:
+        with _local_checkpointer() as ck:
+            variables = ck.restore(path / "variables", abstract)
+    except Exception as e:  # orbax/tensorstore errors differ by the kind of damage
+        raise DataError(f"{path / 'variables'}: cannot restore the parameters ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0][:300] if str(e) else ''})") from None
+    if task.NAME == "recognition":
+        model = task.Refiner(cfg, variables, styles=meta.get("styles"))
+    elif task.NAME == "classification":
+        model = task.Classifier(cfg, variables)
+    else:
+        model = task.Predictor(cfg, variables)
+    model.meta = meta
+    return model
