@@ -69,17 +69,27 @@ def convolutions(a):
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=(n, t, v, c)), jnp.float32)
     xs = jnp.broadcast_to(x, (r,) + x.shape)
-    print(f"x = (N={n}, T={t}, V={v}, C={c}); forward+backward, median of {a.repeats} ms; vmapped over {r} replicas with their own weights")
+    print(
+        f"x = (N={n}, T={t}, V={v}, C={c}); forward+backward, median of {a.repeats} ms; "
+        f"vmapped over {r} replicas with their own weights"
+    )
 
     wt = jnp.asarray(rng.normal(size=(9, c, c)) * 0.05, jnp.float32)
     wts = jnp.asarray(rng.normal(size=(r, 9, c, c)) * 0.05, jnp.float32)
     print("\nTemporal conv (9x1, stride 1)")
-    print(f"{'formulation':<15}{'single ms':>10}{'speed-up':>10}{'vmapped ms/replica':>20}{'speed-up':>10}"
-          "   (speed-up = textbook conv2d time / this time)")
+    print(
+        f"{'formulation':<15}{'single ms':>10}{'speed-up':>10}{'vmapped ms/replica':>20}{'speed-up':>10}"
+        "   (speed-up = textbook conv2d time / this time)"
+    )
     res = {}
     # 'conv1d (NVTC)' keeps the (N, V, T, C) layout between layers, as dancejax's ST-GCN does
-    variants = [("conv2d", "conv2d", "ntvc"), ("conv1d", "conv1d", "ntvc"), ("conv1d (NVTC)", "conv1d", "nvtc"),
-                ("shift", "shift", "ntvc"), ("stack", "stack", "ntvc")]
+    variants = [
+        ("conv2d", "conv2d", "ntvc"),
+        ("conv1d", "conv1d", "ntvc"),
+        ("conv1d (NVTC)", "conv1d", "nvtc"),
+        ("shift", "shift", "ntvc"),
+        ("stack", "stack", "ntvc"),
+    ]
     for label, impl, layout in variants:
         loss = lambda w, x, impl=impl, layout=layout: (F.temporal_conv(x, w, None, 1, 1, impl, layout) ** 2).mean()
         xi = x if layout == "ntvc" else x.transpose(0, 2, 1, 3)

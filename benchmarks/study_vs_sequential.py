@@ -62,8 +62,11 @@ def op_profile(fn, args, steps: int = 3):
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
     # XLA runs independent ops concurrently on its threads: count the time during which at
     # least one op runs (the union of their intervals), not the sum of their durations.
-    spans = sorted((e["ts"], e["ts"] + e["dur"]) for e in events
-                   if e.get("ph") == "X" and "dur" in e and not e["name"].startswith(host))
+    spans = sorted(
+        (e["ts"], e["ts"] + e["dur"])
+        for e in events
+        if e.get("ph") == "X" and "dur" in e and not e["name"].startswith(host)
+    )
     busy, end = 0.0, -np.inf
     for t0, t1 in spans:
         if t1 > end:
@@ -90,8 +93,10 @@ def bench(task, n_settings, impl, repeats, ds, profile=False):
         batch = next(iter(prediction.epoch_batches(data, cfg, 0)))
         mod = prediction
     batch = {k: jnp.asarray(v) for k, v in batch.items()}
-    cfgs = [dataclasses.replace(cfg, seed=i, optim=dataclasses.replace(cfg.optim, lr=cfg.optim.lr * (1 + 0.1 * i)))
-            for i in range(n_settings)]
+    cfgs = [
+        dataclasses.replace(cfg, seed=i, optim=dataclasses.replace(cfg.optim, lr=cfg.optim.lr * (1 + 0.1 * i)))
+        for i in range(n_settings)
+    ]
     # sequential: the ordinary compiled step, one setting after another
     single = build(True)
     sts = [mod.init_state(c, jax.random.key(c.seed)) for c in cfgs]
@@ -133,12 +138,24 @@ def bench(task, n_settings, impl, repeats, ds, profile=False):
     spread = (float(np.min(vm_t / seq_t)), float(np.max(vm_t / seq_t)))
     prof = {}
     if profile:
-        prof = {"single_profile_wall_busy_ms": op_profile(single, (st, batch, jax.random.key(1), hp)),
-                "vmapped_profile_wall_busy_ms": op_profile(vstep, (states, batch, keys, hps))}
-    return {"task": task, "settings": n_settings, **prof, "impl": impl, "steps_per_epoch": spe,
-            "sequential_s_per_setting_epoch": seq * spe, "vmapped_s_per_setting_epoch": vm * spe / n_settings,
-            "ratio": ratio, "ratio_min_max_over_rounds": spread, "rounds": repeats,
-            "single_compile_s": single_compile, "vmapped_compile_s": vmap_compile}
+        prof = {
+            "single_profile_wall_busy_ms": op_profile(single, (st, batch, jax.random.key(1), hp)),
+            "vmapped_profile_wall_busy_ms": op_profile(vstep, (states, batch, keys, hps)),
+        }
+    return {
+        "task": task,
+        "settings": n_settings,
+        **prof,
+        "impl": impl,
+        "steps_per_epoch": spe,
+        "sequential_s_per_setting_epoch": seq * spe,
+        "vmapped_s_per_setting_epoch": vm * spe / n_settings,
+        "ratio": ratio,
+        "ratio_min_max_over_rounds": spread,
+        "rounds": repeats,
+        "single_compile_s": single_compile,
+        "vmapped_compile_s": vmap_compile,
+    }
 
 
 def main():
@@ -151,25 +168,35 @@ def main():
     ap.add_argument("--out", default="benchmarks/results/study_vs_sequential.json")
     a = ap.parse_args()
     ds = load_dataset()
-    print(f"backend {jax.default_backend()}, {jax.device_count()} device(s); quick presets; cost per setting-epoch "
-          f"(train steps only), seconds; ratio = vmapped / sequential")
-    print(f"{'task':<12}{'impl':<8}{'N':>4}{'sequential':>12}{'vmapped':>10}{'ratio':>8}{'range':>13}"
-          f"{'compile 1 / N (s)':>20}")
+    print(
+        f"backend {jax.default_backend()}, {jax.device_count()} device(s); quick presets; cost per setting-epoch "
+        f"(train steps only), seconds; ratio = vmapped / sequential"
+    )
+    print(
+        f"{'task':<12}{'impl':<8}{'N':>4}{'sequential':>12}{'vmapped':>10}{'ratio':>8}{'range':>13}"
+        f"{'compile 1 / N (s)':>20}"
+    )
     rows = []
     for task in a.tasks:
         for impl in a.impl:
             for n in a.settings:
                 r = bench(task, n, impl, a.repeats, ds, a.profile)
                 rows.append(r)
-                print(f"{task:<12}{impl:<8}{n:>4}{r['sequential_s_per_setting_epoch']:>12.2f}"
-                      f"{r['vmapped_s_per_setting_epoch']:>10.2f}{r['ratio']:>8.2f}"
-                      f"{'%.2f-%.2f' % tuple(r['ratio_min_max_over_rounds']):>13}"
-                      f"{r['single_compile_s']:>10.1f} / {r['vmapped_compile_s']:.1f}", flush=True)
+                print(
+                    f"{task:<12}{impl:<8}{n:>4}{r['sequential_s_per_setting_epoch']:>12.2f}"
+                    f"{r['vmapped_s_per_setting_epoch']:>10.2f}{r['ratio']:>8.2f}"
+                    f"{'{:.2f}-{:.2f}'.format(*tuple(r['ratio_min_max_over_rounds'])):>13}"
+                    f"{r['single_compile_s']:>10.1f} / {r['vmapped_compile_s']:.1f}",
+                    flush=True,
+                )
                 if a.profile and r["single_profile_wall_busy_ms"] and r["vmapped_profile_wall_busy_ms"]:
                     (sw, sb), (vw, vb) = r["single_profile_wall_busy_ms"], r["vmapped_profile_wall_busy_ms"]
-                    print(f"{'':<12}profile, ms per setting-step: single {sw:.1f} wall, ops busy {sb:.1f} "
-                          f"({100 * sb / sw:.0f} %); vmapped {vw / n:.1f} wall, ops busy {vb / n:.1f} "
-                          f"({100 * vb / vw:.0f} %)", flush=True)
+                    print(
+                        f"{'':<12}profile, ms per setting-step: single {sw:.1f} wall, ops busy {sb:.1f} "
+                        f"({100 * sb / sw:.0f} %); vmapped {vw / n:.1f} wall, ops busy {vb / n:.1f} "
+                        f"({100 * vb / vw:.0f} %)",
+                        flush=True,
+                    )
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps({"backend": jax.default_backend(), "rows": rows}, indent=1))
     print(f"saved {a.out}")

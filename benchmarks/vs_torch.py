@@ -30,7 +30,7 @@ import torch  # noqa: E402
 
 from benchmarks.timing import median_ms  # noqa: E402
 from benchmarks.torch_models import TorchMKFFSTGCN, TorchSTGANet, TorchSTGCN  # noqa: E402
-from dancejax.convert import import_state_dict, import_stgcn, stgcn_rename  # noqa: E402
+from dancejax.convert import import_state_dict, import_stgcn  # noqa: E402
 from dancejax.models.mkff import MKFFSTGCN, RecognitionModelConfig  # noqa: E402
 from dancejax.models.predictors import PredictionModelConfig, STGANet  # noqa: E402
 
@@ -49,12 +49,14 @@ def build(name: str, batch: int, frames: int):
             out = model.apply(v, x, **kw)
             return (out[0][1], out[1]) if kw.get("mutable") else out[1]
 
-        return ref, jfwd, variables, xt, xj, lambda s: (s ** 2).mean()
+        return ref, jfwd, variables, xt, xj, lambda s: (s**2).mean()
     if name == "mkff_stgcn":
         cfg = RecognitionModelConfig(dropout=0.0)
         ref = TorchMKFFSTGCN(cfg, t=frames)
         model = MKFFSTGCN(cfg)
-        tmpl = jax.eval_shape(lambda: model.init(jax.random.key(0), jnp.zeros((1, frames, 14, 2)), jnp.ones((1, frames, 14))))
+        tmpl = jax.eval_shape(
+            lambda: model.init(jax.random.key(0), jnp.zeros((1, frames, 14, 2)), jnp.ones((1, frames, 14)))
+        )
         variables = import_state_dict(ref.state_dict(), tmpl, ignore=("backbone.A",))
         xt = (torch.randn(batch, frames, 14, 2), torch.rand(batch, frames, 14))
         xj = tuple(jnp.asarray(t.numpy()) for t in xt)
@@ -64,9 +66,11 @@ def build(name: str, batch: int, frames: int):
         ref = TorchSTGANet(cfg)
         model = STGANet(cfg)
         tmpl = jax.eval_shape(lambda: model.init(jax.random.key(0), jnp.zeros((1, frames, 14, 3))))
-        variables = import_state_dict(ref.state_dict(), tmpl, ignore=tuple(k for k in ref.state_dict() if k.endswith(".graph")))
+        variables = import_state_dict(
+            ref.state_dict(), tmpl, ignore=tuple(k for k in ref.state_dict() if k.endswith(".graph"))
+        )
         xt = (torch.randn(batch, frames, 14, 3),)
-        return ref, model.apply, variables, xt, (jnp.asarray(xt[0].numpy()),), lambda o: (o ** 2).mean()
+        return ref, model.apply, variables, xt, (jnp.asarray(xt[0].numpy()),), lambda o: (o**2).mean()
     raise ValueError(f"Unsupported model: {name!r}")
 
 
@@ -84,8 +88,12 @@ def jax_fns(apply, variables, loss_of):
 
 def time_model(name, batch, frames, repeats, compile_torch):
     ref, apply, variables, xt, xj, loss_of = build(name, batch, frames)
-    res = {"model": name, "batch": batch, "frames": frames,
-           "params": int(sum(np.size(a) for a in jax.tree_util.tree_leaves(variables["params"])))}
+    res = {
+        "model": name,
+        "batch": batch,
+        "frames": frames,
+        "params": int(sum(np.size(a) for a in jax.tree_util.tree_leaves(variables["params"]))),
+    }
     train, infer = jax_fns(apply, variables, loss_of)
     state = {"v": variables}
 
@@ -106,10 +114,13 @@ def time_model(name, batch, frames, repeats, compile_torch):
             opt.zero_grad(set_to_none=True)
             loss_of(m(*xt)).backward()
             opt.step()
+
         return f
 
     ref.train()
-    res["torch_eager_train_ms"] = median_ms(torch_train(ref, torch.optim.SGD(ref.parameters(), lr=LR)), repeats, warmup=2)
+    res["torch_eager_train_ms"] = median_ms(
+        torch_train(ref, torch.optim.SGD(ref.parameters(), lr=LR)), repeats, warmup=2
+    )
     ref.eval()
     with torch.no_grad():
         res["torch_eager_infer_ms"] = median_ms(lambda: ref(*xt), repeats, warmup=2)
@@ -131,20 +142,33 @@ def time_model(name, batch, frames, repeats, compile_torch):
 
 
 def print_main(rows):
-    print(f"\n{'model':<12}{'batch':>6}{'T':>5}{'params':>9} | {'train ms: jax':>14}{'eager':>9}{'compile':>9}"
-          f"{'jax/eager':>10}{'jax/comp':>9} | {'infer ms: jax':>14}{'eager':>9}{'compile':>9}{'jax/eager':>10}"
-          f"{'jax/comp':>9}")
+    print(
+        f"\n{'model':<12}{'batch':>6}{'T':>5}{'params':>9} | {'train ms: jax':>14}{'eager':>9}{'compile':>9}"
+        f"{'jax/eager':>10}{'jax/comp':>9} | {'infer ms: jax':>14}{'eager':>9}{'compile':>9}{'jax/eager':>10}"
+        f"{'jax/comp':>9}"
+    )
     for r in rows:
         tc = r.get("torch_compile_train_ms", float("nan"))
         ic = r.get("torch_compile_infer_ms", float("nan"))
-        print(f"{r['model']:<12}{r['batch']:>6}{r['frames']:>5}{r['params']:>9} | {r['jax_train_ms']:>14.1f}"
-              f"{r['torch_eager_train_ms']:>9.1f}{tc:>9.1f}{r['jax_train_ms'] / r['torch_eager_train_ms']:>10.2f}"
-              f"{r['jax_train_ms'] / tc:>9.2f} | {r['jax_infer_ms']:>14.1f}{r['torch_eager_infer_ms']:>9.1f}{ic:>9.1f}"
-              f"{r['jax_infer_ms'] / r['torch_eager_infer_ms']:>10.2f}{r['jax_infer_ms'] / ic:>9.2f}")
-    print("compile time (s): " + "; ".join(
-        f"{r['model']}: jax train {r['jax_train_compile_s']:.1f}, infer {r['jax_infer_compile_s']:.1f}"
-        + (f", torch.compile train {r['torch_compile_train_compile_s']:.1f}, infer {r['torch_compile_infer_compile_s']:.1f}"
-           if "torch_compile_train_compile_s" in r else "") for r in rows))
+        print(
+            f"{r['model']:<12}{r['batch']:>6}{r['frames']:>5}{r['params']:>9} | {r['jax_train_ms']:>14.1f}"
+            f"{r['torch_eager_train_ms']:>9.1f}{tc:>9.1f}{r['jax_train_ms'] / r['torch_eager_train_ms']:>10.2f}"
+            f"{r['jax_train_ms'] / tc:>9.2f} | {r['jax_infer_ms']:>14.1f}{r['torch_eager_infer_ms']:>9.1f}{ic:>9.1f}"
+            f"{r['jax_infer_ms'] / r['torch_eager_infer_ms']:>10.2f}{r['jax_infer_ms'] / ic:>9.2f}"
+        )
+    print(
+        "compile time (s): "
+        + "; ".join(
+            f"{r['model']}: jax train {r['jax_train_compile_s']:.1f}, infer {r['jax_infer_compile_s']:.1f}"
+            + (
+                f", torch.compile train {r['torch_compile_train_compile_s']:.1f}, "
+                f"infer {r['torch_compile_infer_compile_s']:.1f}"
+                if "torch_compile_train_compile_s" in r
+                else ""
+            )
+            for r in rows
+        )
+    )
 
 
 def scaling(name, base_frames, repeats):
@@ -159,8 +183,10 @@ def scaling(name, base_frames, repeats):
         with torch.no_grad():
             t = median_ms(lambda: ref(*xt), repeats, warmup=1)
         out.append({"model": name, "batch": batch, "frames": frames, "jax_infer_ms": j, "torch_eager_infer_ms": t})
-        print(f"  {name:<12} batch {batch:>4} T {frames:>4}: jax {j:9.1f} ms  eager {t:9.1f} ms  ratio {j / t:5.2f}",
-              flush=True)
+        print(
+            f"  {name:<12} batch {batch:>4} T {frames:>4}: jax {j:9.1f} ms  eager {t:9.1f} ms  ratio {j / t:5.2f}",
+            flush=True,
+        )
     return out
 
 
@@ -173,10 +199,16 @@ def main():
     ap.add_argument("--out", default="benchmarks/results/vs_torch.json")
     a = ap.parse_args()
     torch.manual_seed(0)
-    machine = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-               "cpus": os.cpu_count(), "jax": jax.__version__, "jax_backend": jax.default_backend(),
-               "devices": [str(d) for d in jax.devices()], "torch": torch.__version__,
-               "torch_threads": torch.get_num_threads()}
+    machine = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "jax": jax.__version__,
+        "jax_backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
     print(f"machine: {machine}")
     shapes = {"stgcn10": (16, 64), "mkff_stgcn": (16, 32), "stga_net": (16, 10)}
     rows = []
@@ -188,8 +220,9 @@ def main():
     result = {"machine": machine, "main": rows}
     if a.scaling:
         print("\nInference scaling (median ms; ratio = jax / torch eager)")
-        result["scaling"] = [r for m in a.models for r in scaling(m, shapes[m][1] if m != "stga_net" else 10,
-                                                                       max(3, a.repeats // 3))]
+        result["scaling"] = [
+            r for m in a.models for r in scaling(m, shapes[m][1] if m != "stga_net" else 10, max(3, a.repeats // 3))
+        ]
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=1))
     print(f"\nsaved {a.out}")

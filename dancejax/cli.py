@@ -101,6 +101,7 @@ def add_data_args(p):
 
 # ---------------------------------------------------------------- subcommands
 
+
 def cmd_summary(a):
     from dancejax.data.summary import print_summary
 
@@ -122,8 +123,16 @@ def cmd_train(a):
 
     task = get_task(a.task)
     method = a.method or ("mkff_stgcn" if a.task == "recognition" else "stga_net")
-    over = {k: v for k, v in (("epochs", a.epochs), ("batch_size", a.batch_size), ("seed", a.seed),
-                              ("max_train_windows", a.max_train_windows)) if v is not None}
+    over = {
+        k: v
+        for k, v in (
+            ("epochs", a.epochs),
+            ("batch_size", a.batch_size),
+            ("seed", a.seed),
+            ("max_train_windows", a.max_train_windows),
+        )
+        if v is not None
+    }
     if a.task == "recognition" and a.real_fraction is not None:
         over.update(real_fraction=a.real_fraction, select_on="real_val", select="best")
     ds = dataset_from(a)
@@ -134,21 +143,44 @@ def cmd_train(a):
     mesh = data_mesh() if jax.device_count() > 1 else None
     main = jax.process_index() == 0
     if main:
-        print(f"{jax.process_count()} process(es), {jax.device_count()} device(s) in the mesh "
-              f"({jax.local_device_count()} local, backend {jax.default_backend()})", flush=True)
+        print(
+            f"{jax.process_count()} process(es), {jax.device_count()} device(s) in the mesh "
+            f"({jax.local_device_count()} local, backend {jax.default_backend()})",
+            flush=True,
+        )
         run.mkdir(parents=True, exist_ok=True)
-        (run / "run.json").write_text(json.dumps({"command": sys.argv, "task": task.NAME, "method": method,
-                                                  "preset": a.preset, "data": _data_record(a),
-                                                  "config": task.describe(cfg)}, indent=1, default=str))
-    res = fit(task, cfg, data, workdir=run / "checkpoints", mesh=mesh, validate=jax.process_count() == 1,
-              log_every=a.log_every, log=print if main else None)
+        (run / "run.json").write_text(
+            json.dumps(
+                {
+                    "command": sys.argv,
+                    "task": task.NAME,
+                    "method": method,
+                    "preset": a.preset,
+                    "data": _data_record(a),
+                    "config": task.describe(cfg),
+                },
+                indent=1,
+                default=str,
+            )
+        )
+    res = fit(
+        task,
+        cfg,
+        data,
+        workdir=run / "checkpoints",
+        mesh=mesh,
+        validate=jax.process_count() == 1,
+        log_every=a.log_every,
+        log=print if main else None,
+    )
     cfg = task.prepare(cfg, data)
     variables = res.best_variables[0] if cfg.select == "best" else res.variables[0]
     if main:
         summary = {"takes": len(ds.takes), "styles": ds.styles, "source": str(ds.path)}
         save_model(run / "model", task, cfg, variables, styles=ds.styles, data_summary=summary)
-        (run / "history.json").write_text(json.dumps({"validations": res.histories[0],
-                                                      "step_losses": res.step_losses[0]}, indent=1))
+        (run / "history.json").write_text(
+            json.dumps({"validations": res.histories[0], "step_losses": res.step_losses[0]}, indent=1)
+        )
         print(f"trained {method} ({a.preset}) in {res.seconds:.1f}s; saved model {run / 'model'}")
         if a.losses_json:
             Path(a.losses_json).write_text(json.dumps(res.step_losses[0]))
@@ -174,8 +206,10 @@ def _evaluate_and_print(task, cfg, variables, data, run: Path | None):
         print("\nmean PCK (%, GT-bbox normaliser) and style accuracy (% of windows)")
         print(f"{'set':<12}{'PCK@0.2':>9}{'PCK@0.1':>9}{'PCK@0.05':>10}{'style':>8}{'balanced':>10}")
         for name, e in ev.items():
-            print(f"{name:<12}{e['pck'][0.2]['mean']:>9.1f}{e['pck'][0.1]['mean']:>9.1f}{e['pck'][0.05]['mean']:>10.1f}"
-                  f"{e.get('style_acc', float('nan')):>8.1f}{e.get('balanced_acc', float('nan')):>10.1f}")
+            print(
+                f"{name:<12}{e['pck'][0.2]['mean']:>9.1f}{e['pck'][0.1]['mean']:>9.1f}{e['pck'][0.05]['mean']:>10.1f}"
+                f"{e.get('style_acc', float('nan')):>8.1f}{e.get('balanced_acc', float('nan')):>10.1f}"
+            )
         out = {n: {k: v for k, v in e.items() if k not in ("prediction", "logits")} for n, e in ev.items()}
     if run is not None:
         (run / "evaluation.json").write_text(json.dumps(out, indent=1, default=float))
@@ -194,14 +228,19 @@ def cmd_evaluate(a):
     model = load_model(_model_folder(a.run))
     task = _task_of(model.meta["task"])
     if task.NAME == "classification":
-        raise DataError(f"{a.run}: a converted ST-GCN classifier has no dancejax evaluation set; call it on "
-                        "NTU/Kinetics skeletons (dancejax.io.ntu / dancejax.io.kinetics stgcn_input)")
+        raise DataError(
+            f"{a.run}: a converted ST-GCN classifier has no dancejax evaluation set; call it on "
+            "NTU/Kinetics skeletons (dancejax.io.ntu / dancejax.io.kinetics stgcn_input)"
+        )
     record = {}
     rj = Path(a.run) / "run.json"
     if rj.exists() and not (a.data or a.aistpp):
         record = json.loads(rj.read_text()).get("data", {})
-    ns = argparse.Namespace(data=a.data or record.get("data"), manifest=a.manifest or record.get("manifest"),
-                            aistpp=a.aistpp or record.get("aistpp"))
+    ns = argparse.Namespace(
+        data=a.data or record.get("data"),
+        manifest=a.manifest or record.get("manifest"),
+        aistpp=a.aistpp or record.get("aistpp"),
+    )
     ds = dataset_from(ns)
     data = task.load_data(ds, model.cfg)
     out = Path(a.out) if a.out else (Path(a.run) if Path(a.run).is_dir() and (Path(a.run) / "model").is_dir() else None)
@@ -222,13 +261,23 @@ def cmd_predict(a):
         raise DataError(f"{a.run}: a {model.meta['task']} model; 'predict' needs a prediction model")
     seq = canonical(read_sequence(a.observed, a.fps, a.scale))
     if seq.positions.shape[-1] != model.cfg.model.dims:
-        raise DataError(f"{a.observed}: field 'positions': the model predicts {model.cfg.model.dims}D poses, the file "
-                        f"has {seq.positions.shape[-1]}D")
+        raise DataError(
+            f"{a.observed}: field 'positions': the model predicts {model.cfg.model.dims}D poses, the file "
+            f"has {seq.positions.shape[-1]}D"
+        )
     if seq.num_frames < model.cfg.obs:
-        raise DataError(f"{a.observed}: {seq.num_frames} frames at 25 fps; the model needs {model.cfg.obs} observed frames")
+        raise DataError(
+            f"{a.observed}: {seq.num_frames} frames at 25 fps; the model needs {model.cfg.obs} observed frames"
+        )
     out = np.asarray(model(seq.positions[None], a.horizon))[0]
-    result = PoseSequence(out, None, 25.0, "lsp14", {"units": "m", "predicted_from": str(a.observed),
-                                                     "observed_frames": model.cfg.obs}, source=str(a.observed))
+    result = PoseSequence(
+        out,
+        None,
+        25.0,
+        "lsp14",
+        {"units": "m", "predicted_from": str(a.observed), "observed_frames": model.cfg.obs},
+        source=str(a.observed),
+    )
     dest = Path(a.out or Path(a.observed).with_suffix(".predicted.json"))
     if dest.suffix == ".npz":
         from dancejax.io.jsonfmt import write_npz
@@ -236,8 +285,10 @@ def cmd_predict(a):
         write_npz(result, dest)
     else:
         write_frames_json(result, dest)
-    print(f"predicted {out.shape[0]} frames ({out.shape[0] * 40} ms at 25 fps) after the last {model.cfg.obs} observed "
-          f"frames of {a.observed}; wrote {dest}")
+    print(
+        f"predicted {out.shape[0]} frames ({out.shape[0] * 40} ms at 25 fps) after the last {model.cfg.obs} observed "
+        f"frames of {a.observed}; wrote {dest}"
+    )
     return 0
 
 
@@ -254,17 +305,22 @@ def cmd_refine(a):
         raise DataError(f"{a.run}: a {model.meta['task']} model; 'refine' needs a recognition model")
     seq = canonical(read_sequence(a.keypoints, a.fps))
     if seq.positions.shape[-1] != 2:
-        raise DataError(f"{a.keypoints}: field 'positions': the refiner takes 2D keypoints, got "
-                        f"{seq.positions.shape[-1]}D")
+        raise DataError(
+            f"{a.keypoints}: field 'positions': the refiner takes 2D keypoints, got {seq.positions.shape[-1]}D"
+        )
     refined, probs = refine_sequence(model, seq.positions, seq.confidence)
     styles = model.styles or [str(i) for i in range(probs.shape[-1])]
-    seq.positions, seq.labels = refined, {**seq.labels, "refined_by": str(a.run),
-                                          "style_posterior": dict(zip(styles, map(float, probs)))}
+    seq.positions, seq.labels = (
+        refined,
+        {**seq.labels, "refined_by": str(a.run), "style_posterior": dict(zip(styles, map(float, probs)))},
+    )
     dest = Path(a.out or Path(a.keypoints).with_suffix(".refined.json"))
     write_frames_json(seq, dest)
     top = int(np.argmax(probs))
-    print(f"refined {seq.num_frames} frames of {a.keypoints}; style: {styles[top]} ({100 * probs[top]:.0f} %); "
-          f"wrote {dest}")
+    print(
+        f"refined {seq.num_frames} frames of {a.keypoints}; style: {styles[top]} ({100 * probs[top]:.0f} %); "
+        f"wrote {dest}"
+    )
     return 0
 
 
@@ -281,13 +337,13 @@ def refine_sequence(model, x, conf):
     starts = list(range(0, t - w + 1, w))
     if starts[-1] != t - w:
         starts.append(t - w)
-    xs = np.stack([x[s:s + w] for s in starts])
-    cs = np.stack([conf[s:s + w] for s in starts])
+    xs = np.stack([x[s : s + w] for s in starts])
+    cs = np.stack([conf[s : s + w] for s in starts])
     out, logits = model(xs, cs)
     out = np.asarray(out)
     refined = np.empty_like(x)
     for k, s in enumerate(starts):
-        refined[s:s + w] = out[k]
+        refined[s : s + w] = out[k]
     probs = np.asarray(jax.nn.softmax(np.asarray(logits), -1)).mean(0)
     return refined, probs
 
@@ -312,8 +368,7 @@ def cmd_compare(a):
         compare_prediction(a.methods or None or _all("prediction"), a.preset or "quick", a.seeds, Path(a.out))
     else:
         over = {} if a.sim_only else {"real_fraction": 0.5, "select_on": "real_val", "select": "best"}
-        compare_recognition(a.methods or _all("recognition"), a.preset or "quick", a.seeds, Path(a.out),
-                            overrides=over)
+        compare_recognition(a.methods or _all("recognition"), a.preset or "quick", a.seeds, Path(a.out), overrides=over)
     return 0
 
 
@@ -332,7 +387,9 @@ def cmd_convert(a):
 def build_parser() -> argparse.ArgumentParser:
     from dancejax.parallel import distributed_flags
 
-    ap = argparse.ArgumentParser(prog="dancejax", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="dancejax", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--no-cache", action="store_true", help="do not use the persistent compilation cache")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -344,13 +401,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train one model into a run folder (resumes if the folder has checkpoints)")
     p.add_argument("--task", choices=["recognition", "prediction"], default="prediction")
     p.add_argument("--method", default=None, help="a registered model (default: the paper's: stga_net / mkff_stgcn)")
-    p.add_argument("--preset", default="quick", help="default/quick/original/test (prediction), paper/quick/test (recognition)")
+    p.add_argument(
+        "--preset", default="quick", help="default/quick/original/test (prediction), paper/quick/test (recognition)"
+    )
     add_data_args(p)
     p.add_argument("--epochs", type=positive_int, default=None)
     p.add_argument("--batch-size", type=positive_int, default=None)
     p.add_argument("--max-train-windows", type=positive_int, default=None)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--real-fraction", type=fraction, default=None, help="recognition: share of real detections per batch")
+    p.add_argument(
+        "--real-fraction", type=fraction, default=None, help="recognition: share of real detections per batch"
+    )
     p.add_argument("--run", "--workdir", dest="run", required=True, help="the run folder")
     p.add_argument("--log-every", type=positive_int, default=20)
     p.add_argument("--losses-json", default=None, help="write the per-epoch losses here")

@@ -61,8 +61,17 @@ def train_seeds(task, cfgs, data, workdir=None, log=print):
 
 # ---------------------------------------------------------------- recognition
 
-def compare_recognition(methods, preset: str = "quick", seeds=(0,), out: Path | None = None, dataset=None,
-                        overrides: dict | None = None, log=print, workdir=None) -> dict:
+
+def compare_recognition(
+    methods,
+    preset: str = "quick",
+    seeds=(0,),
+    out: Path | None = None,
+    dataset=None,
+    overrides: dict | None = None,
+    log=print,
+    workdir=None,
+) -> dict:
     """Tables II–III: the raw detector, tuned Savitzky–Golay and One-Euro filters, and every
     learned method in ``methods``, on every evaluation set, mean ± std over ``seeds``."""
     from dancejax.data import load_dataset
@@ -74,9 +83,13 @@ def compare_recognition(methods, preset: str = "quick", seeds=(0,), out: Path | 
     probe = R.make_config(methods[0] if methods else "mkff_stgcn", preset, num_styles=len(ds.styles), **overrides)
     data = R.load_data(ds, probe)
     select = probe.select_on
-    log(f"recognition data: {len(data.train3d.positions)} simulated training windows of {probe.window} frames "
-        f"(25 fps, LSP-14)" + (f", {len(data.real_train['x'])} real AIST++ training windows" if data.real_train else "")
-        + f"; styles {data.styles}; eval windows: " + ", ".join(f"{k} {len(v['x'])}" for k, v in data.sets.items()))
+    log(
+        f"recognition data: {len(data.train3d.positions)} simulated training windows of {probe.window} frames "
+        f"(25 fps, LSP-14)"
+        + (f", {len(data.real_train['x'])} real AIST++ training windows" if data.real_train else "")
+        + f"; styles {data.styles}; eval windows: "
+        + ", ".join(f"{k} {len(v['x'])}" for k, v in data.sets.items())
+    )
     preds: dict[str, dict] = {"raw": {n: [R.raw_prediction(s)] for n, s in data.sets.items()}}
     logits: dict[str, dict] = {}
     info: dict[str, dict] = {}
@@ -86,58 +99,90 @@ def compare_recognition(methods, preset: str = "quick", seeds=(0,), out: Path | 
         log(f"  {kind}: tuned on {select} -> {params} ({select} PCK@0.05 {sc:.1f} %)")
         preds[kind] = {n: [R.filter_predictions(kind, s, params)] for n, s in data.sets.items()}
     for method in methods:
-        cfgs = [R.make_config(method, preset, num_styles=len(ds.styles), seed=s, data_seed=seeds[0], **overrides)
-                for s in seeds]
+        cfgs = [
+            R.make_config(method, preset, num_styles=len(ds.styles), seed=s, data_seed=seeds[0], **overrides)
+            for s in seeds
+        ]
         runs, secs = train_seeds(R, cfgs, data, None if workdir is None else Path(workdir) / method, log)
-        info[method] = {"epochs": cfgs[0].epochs, "seconds_all_seeds": round(secs, 1),
-                        "histories": [h for _, _, h in runs]}
+        info[method] = {
+            "epochs": cfgs[0].epochs,
+            "seconds_all_seeds": round(secs, 1),
+            "histories": [h for _, _, h in runs],
+        }
         log(f"  {method}: {len(seeds)} seed(s) trained in {secs:.0f}s (one program)")
         for c, v, _ in runs:
             for n, s in data.sets.items():
                 p, lg = R.predict_set(c, v, s)
                 preds.setdefault(method, {}).setdefault(n, []).append(p)
                 logits.setdefault(method, {}).setdefault(n, []).append(lg)
-    results = {"preset": preset, "seeds": seeds, "styles": data.styles, "select_on": select,
-               "normalizer": "bbox (GT max side)", "units": "percent of visible GT joints", "methods": {}}
+    results = {
+        "preset": preset,
+        "seeds": seeds,
+        "styles": data.styles,
+        "select_on": select,
+        "normalizer": "bbox (GT max side)",
+        "units": "percent of visible GT joints",
+        "methods": {},
+    }
     rows = []
     for method in preds:
         results["methods"][method] = {"info": info.get(method, {})}
         for name, s in data.sets.items():
-            evs = [R.evaluate_set(p, s, lg, len(data.styles)) for p, lg in
-                   zip(preds[method][name], logits.get(method, {}).get(name, [None] * len(preds[method][name])))]
+            evs = [
+                R.evaluate_set(p, s, lg, len(data.styles))
+                for p, lg in zip(
+                    preds[method][name], logits.get(method, {}).get(name, [None] * len(preds[method][name]))
+                )
+            ]
             entry = {f"pck{a}_{g}": ms([e["pck"][a][g] for e in evs]) for a in (0.2, 0.1, 0.05) for g in GROUPS}
             if "style_acc" in evs[0]:
                 entry["style_acc"] = ms([e["style_acc"] for e in evs])
                 entry["balanced_acc"] = ms([e["balanced_acc"] for e in evs])
-                entry["per_class_acc"] = [ms([e["per_class_acc"][k] for e in evs]) if evs[0]["per_class_acc"][k] is not None
-                                          else None for k in range(len(data.styles))]
+                entry["per_class_acc"] = [
+                    ms([e["per_class_acc"][k] for e in evs]) if evs[0]["per_class_acc"][k] is not None else None
+                    for k in range(len(data.styles))
+                ]
                 entry["confusion_seed0"] = evs[0]["confusion"]
-            curve = pck_table(preds[method][name][0], s["gt"], s["visible"], tuple(np.round(np.linspace(0.01, 0.3, 30), 3)))
+            curve = pck_table(
+                preds[method][name][0], s["gt"], s["visible"], tuple(np.round(np.linspace(0.01, 0.3, 30), 3))
+            )
             entry["curve_seed0"] = {str(a): v["mean"] for a, v in curve.items()}
             results["methods"][method][name] = entry
-            rows.append({"method": method, "set": name, "seeds": len(evs),
-                         **{k: round(v[0], 2) for k, v in entry.items() if isinstance(v, tuple)},
-                         **{f"{k}_std": round(v[1], 2) for k, v in entry.items() if isinstance(v, tuple)}})
+            rows.append(
+                {
+                    "method": method,
+                    "set": name,
+                    "seeds": len(evs),
+                    **{k: round(v[0], 2) for k, v in entry.items() if isinstance(v, tuple)},
+                    **{f"{k}_std": round(v[1], 2) for k, v in entry.items() if isinstance(v, tuple)},
+                }
+            )
     n = len(seeds)
-    desc = {"sim_val": "validation takes, virtual cameras + simulated detector noise",
-            "sim_test": "held-out takes (test split), virtual cameras + simulated detector noise",
-            "real_val": "AIST++ real detector keypoints, last 20 % of the train-split sequences' frames, 9 views",
-            "aist_real": "AIST++ real detector keypoints, held-out sequences, 9 views, vs projected 3D GT"}
+    desc = {
+        "sim_val": "validation takes, virtual cameras + simulated detector noise",
+        "sim_test": "held-out takes (test split), virtual cameras + simulated detector noise",
+        "real_val": "AIST++ real detector keypoints, last 20 % of the train-split sequences' frames, 9 views",
+        "aist_real": "AIST++ real detector keypoints, held-out sequences, 9 views, vs projected 3D GT",
+    }
     for name in data.sets:
         if name == "sim_val":
             continue
         res = {m: results["methods"][m][name] for m in preds}
-        log(f"\nTable II — PCK@0.2 (%) per joint group, mean±std over {n} seed(s) (filters and raw: deterministic); "
-            f"data: {desc[name]}; normaliser: GT bbox max side; visible GT joints; preset {preset}")
+        log(
+            f"\nTable II — PCK@0.2 (%) per joint group, mean±std over {n} seed(s) (filters and raw: deterministic); "
+            f"data: {desc[name]}; normaliser: GT bbox max side; visible GT joints; preset {preset}"
+        )
         log(f"{'method':<24}" + "".join(f"{g:>13}" for g in GROUPS))
         for m, e in res.items():
-            log(f"{m:<24}" + "".join(fmt(e[f'pck0.2_{g}']) for g in GROUPS))
+            log(f"{m:<24}" + "".join(fmt(e[f"pck0.2_{g}"]) for g in GROUPS))
         log(f"\nTable II — PCK@0.05 (%) per joint group; data: {name}")
         log(f"{'method':<24}" + "".join(f"{g:>13}" for g in GROUPS))
         for m, e in res.items():
-            log(f"{m:<24}" + "".join(fmt(e[f'pck0.05_{g}']) for g in GROUPS))
-        log(f"\nTable III — mean PCK (%) and style accuracy (% of windows; balanced = mean per-class recall over the "
-            f"styles present); data: {name}")
+            log(f"{m:<24}" + "".join(fmt(e[f"pck0.05_{g}"]) for g in GROUPS))
+        log(
+            f"\nTable III — mean PCK (%) and style accuracy (% of windows; balanced = mean per-class recall over the "
+            f"styles present); data: {name}"
+        )
         log(f"{'method':<24}{'PCK@0.2':>13}{'PCK@0.1':>13}{'PCK@0.05':>13}{'style acc':>13}{'balanced':>13}")
         for m, e in res.items():
             acc = fmt(e["style_acc"]) + fmt(e["balanced_acc"]) if "style_acc" in e else f"{'—':>13}{'—':>13}"
@@ -149,8 +194,10 @@ def compare_recognition(methods, preset: str = "quick", seeds=(0,), out: Path | 
     for m in methods:
         if "style_acc" in results["methods"][m].get("aist_real", {}):
             pc = results["methods"][m]["aist_real"]["per_class_acc"]
-            log(f"Per-class style recall (%), {m}, aist_real: " + ", ".join(
-                f"{st} {fmt(v, 0)}" for st, v in zip(data.styles, pc) if v is not None))
+            log(
+                f"Per-class style recall (%), {m}, aist_real: "
+                + ", ".join(f"{st} {fmt(v, 0)}" for st, v in zip(data.styles, pc) if v is not None)
+            )
     results["seconds"] = time.perf_counter() - t0
     if out is not None:
         out = Path(out)
@@ -158,8 +205,10 @@ def compare_recognition(methods, preset: str = "quick", seeds=(0,), out: Path | 
         write_csv(out / "recognition.csv", rows)
         (out / "recognition.json").write_text(json.dumps(results, indent=1, default=_jsonable))
         plot_pck_curves(results, list(data.sets), out / "recognition_pck_curve.png")
-        log(f"\nsaved {out / 'recognition.csv'}, {out / 'recognition.json'}, {out / 'recognition_pck_curve.png'} "
-            f"({results['seconds']:.0f}s in all)")
+        log(
+            f"\nsaved {out / 'recognition.csv'}, {out / 'recognition.json'}, {out / 'recognition_pck_curve.png'} "
+            f"({results['seconds']:.0f}s in all)"
+        )
     return results
 
 
@@ -194,9 +243,22 @@ def plot_pck_curves(results, sets, path):
 
 # ---------------------------------------------------------------- prediction
 
-def compare_prediction(methods, preset: str = "quick", seeds=(0,), out: Path | None = None, obs: int = 10,
-                       pred: int = 10, per_style: int | None = 64, eval_seed: int = 0, styles=None, dataset=None,
-                       overrides: dict | None = None, log=print, workdir=None) -> dict:
+
+def compare_prediction(
+    methods,
+    preset: str = "quick",
+    seeds=(0,),
+    out: Path | None = None,
+    obs: int = 10,
+    pred: int = 10,
+    per_style: int | None = 64,
+    eval_seed: int = 0,
+    styles=None,
+    dataset=None,
+    overrides: dict | None = None,
+    log=print,
+    workdir=None,
+) -> dict:
     """Tables IV–VI: every method in ``methods`` with ``preset`` (a name, or a dict method ->
     preset), per style and overall, MAE and MPJPE in mm (root-relative) and global MPJPE, mean ±
     std over ``seeds``."""
@@ -211,8 +273,9 @@ def compare_prediction(methods, preset: str = "quick", seeds=(0,), out: Path | N
     per_seed: dict[str, list[dict]] = {}
     example = None
     for method in methods:
-        cfgs = [P.make_config(method, presets[method], obs, pred, seed=s, data_seed=seeds[0], **overrides)
-                for s in seeds]
+        cfgs = [
+            P.make_config(method, presets[method], obs, pred, seed=s, data_seed=seeds[0], **overrides) for s in seeds
+        ]
         data = P.load_data(ds, cfgs[0], per_style=per_style, seed=eval_seed, styles=styles)
         results["protocol"] = data.protocol
         results["horizons_ms"] = P.horizons_ms(pred)
@@ -221,10 +284,15 @@ def compare_prediction(methods, preset: str = "quick", seeds=(0,), out: Path | N
         runs, secs = train_seeds(P, cfgs, data, None if workdir is None else Path(workdir) / method, log)
         evs = [P.evaluate(c, v, data) for c, v, _ in runs]
         per_seed[method] = evs
-        results["info"][method] = {"preset": presets[method], "seconds_all_seeds": round(secs, 1),
-                                   "seeds": len(runs), "train_windows": len(data.train),
-                                   "steps": (cfgs[0].iterations or cfgs[0].epochs * P.steps_per_epoch(data, cfgs[0]))
-                                   if P.trainable(cfgs[0]) else 0}
+        results["info"][method] = {
+            "preset": presets[method],
+            "seconds_all_seeds": round(secs, 1),
+            "seeds": len(runs),
+            "train_windows": len(data.train),
+            "steps": (cfgs[0].iterations or cfgs[0].epochs * P.steps_per_epoch(data, cfgs[0]))
+            if P.trainable(cfgs[0])
+            else 0,
+        }
         log(f"  {method} ({presets[method]}): {len(runs)} seed(s) in {secs:.0f}s; protocol: {data.protocol}")
         if method == "stga_net" or example is None:
             example = (method, data, evs[0])
@@ -237,9 +305,16 @@ def compare_prediction(methods, preset: str = "quick", seeds=(0,), out: Path | N
             entry = {metric: {h: ms([s[metric][h] for s in src]) for h in hz} for metric in src[0]}
             (results["overall"] if g == "overall" else results["per_style"].setdefault(g, {}))[m] = entry
             for metric, vals in entry.items():
-                rows.append({"style": g, "method": m, "metric": metric, "seeds": len(src),
-                             **{f"{h}ms": round(v[0], 2) for h, v in vals.items()},
-                             **{f"{h}ms_std": round(v[1], 2) for h, v in vals.items()}})
+                rows.append(
+                    {
+                        "style": g,
+                        "method": m,
+                        "metric": metric,
+                        "seeds": len(src),
+                        **{f"{h}ms": round(v[0], 2) for h, v in vals.items()},
+                        **{f"{h}ms_std": round(v[1], 2) for h, v in vals.items()},
+                    }
+                )
 
     def table(title, g, metric):
         log(f"\n{title}")
@@ -250,22 +325,36 @@ def compare_prediction(methods, preset: str = "quick", seeds=(0,), out: Path | N
 
     n = len(seeds)
     for g in groups[:-1]:
-        table(f"Tables IV–VI — {g}: MAE (mm, root-relative), mean±std over {n} seed(s); {results['protocol']}", g,
-              "mae_rel")
+        table(
+            f"Tables IV–VI — {g}: MAE (mm, root-relative), mean±std over {n} seed(s); {results['protocol']}",
+            g,
+            "mae_rel",
+        )
         table(f"{g}: MPJPE (mm, root-relative)", g, "mpjpe_rel")
-    table(f"Overall (all styles): MAE (mm, root-relative), mean±std over {n} seed(s); {results['protocol']}",
-          "overall", "mae_rel")
+    table(
+        f"Overall (all styles): MAE (mm, root-relative), mean±std over {n} seed(s); {results['protocol']}",
+        "overall",
+        "mae_rel",
+    )
     table("Overall: MPJPE (mm, root-relative)", "overall", "mpjpe_rel")
-    table("Overall: MPJPE (mm, global, with the trajectory; root-relative models hold the root at its last "
-          "observed position)", "overall", "mpjpe_global")
+    table(
+        "Overall: MPJPE (mm, global, with the trajectory; root-relative models hold the root at its last "
+        "observed position)",
+        "overall",
+        "mpjpe_global",
+    )
     if "stga_net" in per_seed:
         st = results["overall"]["stga_net"]["mpjpe_rel"]
         for m in per_seed:
             if m == "stga_net":
                 continue
             o = results["overall"][m]["mpjpe_rel"]
-            log(f"STGA-Net vs {m}, overall MPJPE (root-relative, mm): " + ", ".join(
-                f"{h} ms {'wins' if st[h][0] < o[h][0] else 'loses'} ({st[h][0]:.1f} vs {o[h][0]:.1f})" for h in hz))
+            log(
+                f"STGA-Net vs {m}, overall MPJPE (root-relative, mm): "
+                + ", ".join(
+                    f"{h} ms {'wins' if st[h][0] < o[h][0] else 'loses'} ({st[h][0]:.1f} vs {o[h][0]:.1f})" for h in hz
+                )
+            )
     results["seconds"] = time.perf_counter() - t0
     if out is not None:
         out = Path(out)
@@ -279,8 +368,10 @@ def compare_prediction(methods, preset: str = "quick", seeds=(0,), out: Path | N
         style_of = np.concatenate([[s] * len(data.eval_sets[s]) for s in data.eval_sets])
         k = int(np.argmax(np.linalg.norm(allw[:, -1] - allw[:, obs - 1], axis=-1).mean(-1)))
         animate(allw[k], allp[k], obs, out / "prediction_example.gif", f"{m} vs real ({style_of[k]})")
-        log(f"\nsaved {out / 'prediction.csv'}, {out / 'prediction.json'}, {out / 'prediction_horizons.png'}, "
-            f"{out / 'prediction_example.gif'} ({results['seconds']:.0f}s in all)")
+        log(
+            f"\nsaved {out / 'prediction.csv'}, {out / 'prediction.json'}, {out / 'prediction_horizons.png'}, "
+            f"{out / 'prediction_example.gif'} ({results['seconds']:.0f}s in all)"
+        )
     return results
 
 
@@ -329,7 +420,9 @@ def animate(real, predicted, obs, path, title):
         ax.set_zlim(mid[1] - span, mid[1] + span)
         for pose, color in ((real[t], "k"), (full_pred[t], "tab:red" if t >= obs else "k")):
             for a, b in LSP14.edges:
-                ax.plot([pose[a, 0], pose[b, 0]], [pose[a, 2], pose[b, 2]], [pose[a, 1], pose[b, 1]], color=color, lw=1.5)
+                ax.plot(
+                    [pose[a, 0], pose[b, 0]], [pose[a, 2], pose[b, 2]], [pose[a, 1], pose[b, 1]], color=color, lw=1.5
+                )
         ax.set_title(f"{title}\nframe {t + 1} ({'observed' if t < obs else 'predicted: red'})", fontsize=8)
 
     anim = FuncAnimation(fig, draw, frames=len(real), interval=80)

@@ -57,14 +57,17 @@ def load_state_dict(source) -> dict[str, np.ndarray]:
         try:
             source = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as e:  # weights_only refuses arbitrary objects; zip/pickle errors vary
-            raise DataError(f"{path}: not a PyTorch state dict readable with weights_only=True "
-                            f"({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+            raise DataError(
+                f"{path}: not a PyTorch state dict readable with weights_only=True "
+                f"({type(e).__name__}: {str(e).splitlines()[0][:200]})"
+            ) from None
         for key in ("state_dict", "model"):
             if isinstance(source, Mapping) and key in source and isinstance(source[key], Mapping):
                 source = source[key]
     if not isinstance(source, Mapping) or not source:
-        raise DataError(f"{name}: expected a non-empty mapping of parameter names to tensors, "
-                        f"got {type(source).__name__}")
+        raise DataError(
+            f"{name}: expected a non-empty mapping of parameter names to tensors, got {type(source).__name__}"
+        )
     out = {}
     for k, v in source.items():
         if not isinstance(k, str):
@@ -131,12 +134,18 @@ def import_state_dict(state_dict, template: dict, rename=None, ignore=()) -> dic
         try:
             if leaf == "weight" and path[-1] == "kernel":  # torch layout, even when the shapes happen to agree
                 value = _kernel(value, target, key)
-            elif value.shape != target and value.size == int(np.prod(target)) and (
-                    path[-1] == "bias" or tuple(d for d in value.shape if d != 1) == tuple(d for d in target if d != 1)):
+            elif (
+                value.shape != target
+                and value.size == int(np.prod(target))
+                and (
+                    path[-1] == "bias" or tuple(d for d in value.shape if d != 1) == tuple(d for d in target if d != 1)
+                )
+            ):
                 value = value.reshape(target)  # a graph conv's (K·C) bias, or singleton axes (siMLPe's (1, C, 1))
             if value.shape != target:
-                raise DataError(f"{key}: shape mismatch: state dict {value.shape}, dancejax parameter "
-                                f"{'/'.join(path)} {target}")
+                raise DataError(
+                    f"{key}: shape mismatch: state dict {value.shape}, dancejax parameter {'/'.join(path)} {target}"
+                )
         except DataError as e:
             mismatched.append(str(e))
             continue
@@ -211,8 +220,14 @@ def build_classifier(cfg: ClassifierConfig):
     from dancejax.models.stgcn import STGCN
 
     def stream(name):
-        return STGCN(cfg.graph(), cfg.widths, cfg.strides, num_classes=cfg.num_classes,
-                     edge_importance=cfg.edge_importance, name=name)
+        return STGCN(
+            cfg.graph(),
+            cfg.widths,
+            cfg.strides,
+            num_classes=cfg.num_classes,
+            edge_importance=cfg.edge_importance,
+            name=name,
+        )
 
     class Classifier(nn.Module):
         @nn.compact
@@ -236,22 +251,33 @@ def _variant_of(sd: dict, name: str, layout: str, strategy: str | None, max_hop:
         return strategy, max_hop or 1
     a = sd[a_key]
     tried = []
-    for st in ([strategy] if strategy else ["spatial", "uniform", "distance"]):
-        for mh in ([max_hop] if max_hop else [1, 2, 3]):
+    for st in [strategy] if strategy else ["spatial", "uniform", "distance"]:
+        for mh in [max_hop] if max_hop else [1, 2, 3]:
             for corrected in (False, True):
                 ours = spatial_partition(layout, st, mh, corrected=corrected)
                 tried.append(f"{st}/max_hop {mh}{' corrected' if corrected else ''} {ours.shape}")
                 if ours.shape == a.shape and np.allclose(ours, a, atol=1e-6):
                     if corrected:
-                        raise DataError(f"{name}: adjacency matches the corrected partition; the original code "
-                                        "builds the uncorrected one — not an original checkpoint")
+                        raise DataError(
+                            f"{name}: adjacency matches the corrected partition; the original code "
+                            "builds the uncorrected one — not an original checkpoint"
+                        )
                     return st, mh
-    raise DataError(f"{name}: checkpoint adjacency 'A' {a.shape} matches none of dancejax's {layout} partitions "
-                    f"(tried {', '.join(tried)}): wrong layout?")
+    raise DataError(
+        f"{name}: checkpoint adjacency 'A' {a.shape} matches none of dancejax's {layout} partitions "
+        f"(tried {', '.join(tried)}): wrong layout?"
+    )
 
 
-def import_stgcn(source, layout: str = "ntu25", num_classes: int | None = None, in_channels: int | None = None,
-                 strategy: str | None = None, max_hop: int | None = None, strides=None):
+def import_stgcn(
+    source,
+    layout: str = "ntu25",
+    num_classes: int | None = None,
+    in_channels: int | None = None,
+    strategy: str | None = None,
+    max_hop: int | None = None,
+    strides=None,
+):
     """Load an original ST-GCN checkpoint, any variant of the original code: the uniform,
     distance or spatial strategy with any ``max_hop`` (read from the checkpoint's adjacency),
     with or without edge importance, saved from ``DataParallel`` (``module.`` prefix), and the
@@ -264,12 +290,12 @@ def import_stgcn(source, layout: str = "ntu25", num_classes: int | None = None, 
     name = source if isinstance(source, (str, Path)) else "state dict"
     sd = load_state_dict(source)
     if all(k.startswith("module.") for k in sd):
-        sd = {k[len("module."):]: v for k, v in sd.items()}
+        sd = {k[len("module.") :]: v for k, v in sd.items()}
     two = any(k.startswith("origin_stream.") for k in sd)
     if two and not any(k.startswith("motion_stream.") for k in sd):
         raise DataError(f"{name}: 'origin_stream' without 'motion_stream': an incomplete two-stream checkpoint")
     prefix = "origin_stream." if two else ""
-    one = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    one = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
     layers = sorted({int(m.group(1)) for k in one if (m := re.match(r"st_gcn_networks\.(\d+)\.", k))})
     if not layers:
         raise DataError(f"{name}: no 'st_gcn_networks.*' keys: not an original ST-GCN checkpoint")
@@ -297,6 +323,7 @@ def import_stgcn(source, layout: str = "ntu25", num_classes: int | None = None, 
     cfg = ClassifierConfig(layout, st, mh, tuple(widths), tuple(strides), num_classes, in_channels, edge, two)
     model = build_classifier(cfg)
     template = classifier_template(cfg)
+
     def rename(k: str) -> str:
         if two:
             head, rest = k.split(".", 1)
@@ -352,15 +379,21 @@ def from_description(d: dict) -> ClassifierConfig:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="dancejax convert",
-                                 description="Convert an original ST-GCN PyTorch checkpoint (any variant of the original "
-                                             "code) into a dancejax saved model.")
+    ap = argparse.ArgumentParser(
+        prog="dancejax convert",
+        description="Convert an original ST-GCN PyTorch checkpoint (any variant of the original "
+        "code) into a dancejax saved model.",
+    )
     ap.add_argument("checkpoint", help=".pt/.pth state dict with the original key names")
     ap.add_argument("--layout", default="ntu25", choices=["ntu25", "openpose18"])
     ap.add_argument("--num-classes", type=int, default=None)
     ap.add_argument("--in-channels", type=int, default=None)
-    ap.add_argument("--strategy", default=None, choices=["uniform", "distance", "spatial"],
-                    help="only for checkpoints without the adjacency 'A'")
+    ap.add_argument(
+        "--strategy",
+        default=None,
+        choices=["uniform", "distance", "spatial"],
+        help="only for checkpoints without the adjacency 'A'",
+    )
     ap.add_argument("--max-hop", type=int, default=None)
     ap.add_argument("--out", required=True, help="output folder for the saved model")
     a = ap.parse_args(argv)
@@ -369,9 +402,12 @@ def main(argv=None):
     cfg, _, variables = import_stgcn(a.checkpoint, a.layout, a.num_classes, a.in_channels, a.strategy, a.max_hop)
     out = save_classifier(a.out, cfg, variables, source=str(a.checkpoint))
     n = sum(np.size(x) for x in jax.tree_util.tree_leaves(variables["params"]))
-    print(f"wrote {out}: {'two-stream ' if cfg.two_stream else ''}ST-GCN ({len(cfg.widths)} layers), layout {cfg.layout}, "
-          f"{cfg.strategy} partition, max_hop {cfg.max_hop}, edge importance {'on' if cfg.edge_importance else 'off'}, "
-          f"{cfg.num_classes} classes, {n} parameters; load it with dancejax.load_model")
+    print(
+        f"wrote {out}: {'two-stream ' if cfg.two_stream else ''}ST-GCN ({len(cfg.widths)} layers), "
+        f"layout {cfg.layout}, "
+        f"{cfg.strategy} partition, max_hop {cfg.max_hop}, edge importance {'on' if cfg.edge_importance else 'off'}, "
+        f"{cfg.num_classes} classes, {n} parameters; load it with dancejax.load_model"
+    )
     return 0
 
 

@@ -37,8 +37,9 @@ def pck_hits(pred, gt, visible, alpha: float, normalizer: str = "bbox"):
     return (dist <= alpha * ref) & (visible > 0), visible > 0
 
 
-def pck_table(pred, gt, visible, alphas=(0.2, 0.1, 0.05), normalizer: str = "bbox",
-              groups: dict = LSP14_GROUPS) -> dict[float, dict[str, float]]:
+def pck_table(
+    pred, gt, visible, alphas=(0.2, 0.1, 0.05), normalizer: str = "bbox", groups: dict = LSP14_GROUPS
+) -> dict[float, dict[str, float]]:
     """PCK in percent per joint group and 'mean' (over all visible joints), per threshold."""
     pred, gt, visible = (np.asarray(a) for a in (pred, gt, visible))
     out = {}

@@ -88,7 +88,7 @@ def lag1_autocorrelation(vec: np.ndarray, ok: np.ndarray) -> np.ndarray:
         if len(x) < 3:
             continue
         x, y = x - x.mean(0), y - y.mean(0)
-        out[k] = float((x * y).sum() / max(np.sqrt((x ** 2).sum() * (y ** 2).sum()), 1e-12))
+        out[k] = float((x * y).sum() / max(np.sqrt((x**2).sum() * (y**2).sum()), 1e-12))
     return out
 
 
@@ -175,7 +175,7 @@ def ar1_noise(key, rho, shape):
     """(T, J, 2) unit-variance AR(1) noise along time with per-joint lag-1 correlation ``rho``."""
     eps = jax.random.normal(key, shape)
     rho = jnp.asarray(rho, jnp.float32)[:, None]
-    scale = jnp.sqrt(1.0 - rho ** 2)
+    scale = jnp.sqrt(1.0 - rho**2)
 
     def step(prev, e):
         cur = rho * prev + scale * e

@@ -19,7 +19,8 @@ import os
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from dancejax.errors import DataError
 
@@ -32,8 +33,9 @@ def data_mesh(devices=None) -> Mesh:
 def check_batch(batch_size: int, mesh: Mesh) -> None:
     n = mesh.devices.size
     if batch_size % n:
-        raise DataError(f"batch size {batch_size} is not divisible by the {n} devices of the mesh; "
-                        f"use a multiple of {n}")
+        raise DataError(
+            f"batch size {batch_size} is not divisible by the {n} devices of the mesh; use a multiple of {n}"
+        )
 
 
 def replicate(tree, mesh: Mesh):
@@ -44,12 +46,14 @@ def local_rows(batch: dict, process_index: int | None = None, process_count: int
     """This process's contiguous share of a global batch (every array's leading axis)."""
     pi = jax.process_index() if process_index is None else process_index
     pc = jax.process_count() if process_count is None else process_count
+
     def take(x):
         n = x.shape[0]
         if n % pc:
             raise DataError(f"global batch of {n} rows is not divisible by {pc} processes")
         k = n // pc
-        return x[pi * k:(pi + 1) * k]
+        return x[pi * k : (pi + 1) * k]
+
     return {k: take(np.asarray(v)) for k, v in batch.items()}
 
 
@@ -68,8 +72,10 @@ def shard_batch(batch: dict, mesh: Mesh, global_batch: bool = True) -> dict:
     local = local_rows(batch) if global_batch else batch
     for v in local.values():
         if np.shape(v)[0] % jax.local_device_count():
-            raise DataError(f"per-process batch of {np.shape(v)[0]} rows is not divisible by the "
-                            f"{jax.local_device_count()} local devices")
+            raise DataError(
+                f"per-process batch of {np.shape(v)[0]} rows is not divisible by the "
+                f"{jax.local_device_count()} local devices"
+            )
     return {k: jax.make_array_from_process_local_data(sharding, np.asarray(v)) for k, v in local.items()}
 
 
@@ -84,7 +90,9 @@ def initialize_distributed(coordinator=None, num_processes=None, process_id=None
     (JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID).  Returns False (and does
     nothing) for a single-process run.  On CPU, cross-process collectives use gloo."""
     coordinator = coordinator or os.environ.get("JAX_COORDINATOR_ADDRESS")
-    num_processes = num_processes or (int(os.environ["JAX_NUM_PROCESSES"]) if "JAX_NUM_PROCESSES" in os.environ else None)
+    num_processes = num_processes or (
+        int(os.environ["JAX_NUM_PROCESSES"]) if "JAX_NUM_PROCESSES" in os.environ else None
+    )
     if process_id is None and "JAX_PROCESS_ID" in os.environ:
         process_id = int(os.environ["JAX_PROCESS_ID"])
     if not coordinator or not num_processes or num_processes == 1:

@@ -29,8 +29,15 @@ import numpy as np
 from flax import struct
 
 from dancejax.data.dataset import DanceDataset, take_windows
-from dancejax.data.pipeline import (FRAMES, PREDICTION_AUGMENTS, augment_prediction, coordinate_stats, eval_windows,
-                                    global_origin, to_frame)
+from dancejax.data.pipeline import (
+    FRAMES,
+    PREDICTION_AUGMENTS,
+    augment_prediction,
+    coordinate_stats,
+    eval_windows,
+    global_origin,
+    to_frame,
+)
 from dancejax.errors import DataError
 from dancejax.losses import POSE_LOSSES, pose_loss
 from dancejax.metrics import horizons_ms, mpjpe, prediction_errors
@@ -93,23 +100,35 @@ class PredictionConfig:
         checks = [
             (self.loss in LOSSES, f"loss {self.loss!r}: use one of {LOSSES}"),
             (self.frame in FRAMES, f"frame {self.frame!r}: use one of {FRAMES}"),
-            (all(a in PREDICTION_AUGMENTS for a in self.augment),
-             f"augment {self.augment!r}: use a tuple of {PREDICTION_AUGMENTS}"),
+            (
+                all(a in PREDICTION_AUGMENTS for a in self.augment),
+                f"augment {self.augment!r}: use a tuple of {PREDICTION_AUGMENTS}",
+            ),
             (self.select in ("final", "best"), f"select {self.select!r}: use 'final' or 'best'"),
-            (isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size must be ≥ 1, got {self.batch_size!r}"),
+            (
+                isinstance(self.batch_size, int) and self.batch_size >= 1,
+                f"batch_size must be ≥ 1, got {self.batch_size!r}",
+            ),
             (isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be ≥ 1, got {self.epochs!r}"),
-            (self.iterations is None or (isinstance(self.iterations, int) and self.iterations >= 1),
-             f"iterations must be ≥ 1, got {self.iterations!r}"),
+            (
+                self.iterations is None or (isinstance(self.iterations, int) and self.iterations >= 1),
+                f"iterations must be ≥ 1, got {self.iterations!r}",
+            ),
             (isinstance(self.stride, int) and self.stride >= 1, f"stride must be ≥ 1, got {self.stride!r}"),
-            (isinstance(self.eval_every, int) and self.eval_every >= 1, f"eval_every must be ≥ 1, got {self.eval_every!r}"),
+            (
+                isinstance(self.eval_every, int) and self.eval_every >= 1,
+                f"eval_every must be ≥ 1, got {self.eval_every!r}",
+            ),
             (self.units > 0, f"units must be positive, got {self.units!r}"),
         ]
         for ok, msg in checks:
             if not ok:
                 raise DataError(f"prediction config: {msg}")
         if self.loss == "mpjpe_all_frames" and "full" not in _call_args(self.model):
-            raise DataError(f"prediction config: loss 'mpjpe_all_frames' needs a model that returns the observed "
-                            f"frames too (full=True); {self.method!r} does not")
+            raise DataError(
+                f"prediction config: loss 'mpjpe_all_frames' needs a model that returns the observed "
+                f"frames too (full=True); {self.method!r} does not"
+            )
 
     @property
     def obs(self) -> int:
@@ -128,17 +147,26 @@ def _call_args(model) -> tuple:
 
 # ---------------------------------------------------------------- presets
 
+
 def _quick_overrides(method: str) -> dict:
     """The CPU preset: Adam 2e-3 × 0.95 per epoch, 12 epochs of at most 1280 windows, narrow models."""
     base = dict(optim=OptimConfig("adam", lr=2e-3, lr_decay=0.95, clip_norm=1.0), epochs=12, max_train_windows=1280)
-    narrow = {"stga_net": {"width": 32}, "ltd": {"hidden": 64, "stages": 4}, "dmgnn": {"hidden": 64},
-              "simlpe": {"blocks": 16}}
+    narrow = {
+        "stga_net": {"width": 32},
+        "ltd": {"hidden": 64, "stages": 4},
+        "dmgnn": {"hidden": 64},
+        "simlpe": {"blocks": 16},
+    }
     return {**base, "model": narrow.get(method, {})}
 
 
 def _test_overrides(method: str) -> dict:
-    small = {"stga_net": {"width": 16, "blocks": 2}, "ltd": {"hidden": 16, "stages": 2}, "dmgnn": {"hidden": 16},
-             "simlpe": {"blocks": 2}}
+    small = {
+        "stga_net": {"width": 16, "blocks": 2},
+        "ltd": {"hidden": 16, "stages": 2},
+        "dmgnn": {"hidden": 16},
+        "simlpe": {"blocks": 2},
+    }
     return dict(batch_size=8, epochs=2, max_train_windows=24, model=small.get(method, {}))
 
 
@@ -164,8 +192,14 @@ def preset_overrides(method: str, preset: str, obs: int, pred: int) -> dict:
     return out
 
 
-def make_config(method: str = "stga_net", preset: str = "default", obs: int = 10, pred: int = 10,
-                model: dict | None = None, **overrides) -> PredictionConfig:
+def make_config(
+    method: str = "stga_net",
+    preset: str = "default",
+    obs: int = 10,
+    pred: int = 10,
+    model: dict | None = None,
+    **overrides,
+) -> PredictionConfig:
     """A run configuration: ``preset``'s fields for ``method``, then ``model`` (model fields)
     and ``overrides`` (configuration fields).
 
@@ -187,15 +221,26 @@ def make_config(method: str = "stga_net", preset: str = "default", obs: int = 10
 
 def static_key(cfg: PredictionConfig):
     """What shapes the compiled step: the config without array hyper-parameters and seeds."""
-    return dataclasses.replace(cfg, model=cfg.model.clone(dropout=0.0), optim=cfg.optim.static(), seed=0,
-                               data_seed=None, epochs=1, iterations=None if cfg.iterations is None else 1)
+    return dataclasses.replace(
+        cfg,
+        model=cfg.model.clone(dropout=0.0),
+        optim=cfg.optim.static(),
+        seed=0,
+        data_seed=None,
+        epochs=1,
+        iterations=None if cfg.iterations is None else 1,
+    )
 
 
 def with_hparams(cfg: PredictionConfig, seed=None, lr=None, lr_decay=None, weight_decay=None, dropout=None):
     """The configuration with some study values replaced (None keeps the current one)."""
     o = cfg.optim
-    o = dataclasses.replace(o, lr=o.lr if lr is None else lr, lr_decay=o.lr_decay if lr_decay is None else lr_decay,
-                            weight_decay=o.weight_decay if weight_decay is None else weight_decay)
+    o = dataclasses.replace(
+        o,
+        lr=o.lr if lr is None else lr,
+        lr_decay=o.lr_decay if lr_decay is None else lr_decay,
+        weight_decay=o.weight_decay if weight_decay is None else weight_decay,
+    )
     m = cfg.model if dropout is None else cfg.model.clone(dropout=dropout)
     return dataclasses.replace(cfg, optim=o, model=m, seed=cfg.seed if seed is None else seed)
 
@@ -205,6 +250,7 @@ def trainable(cfg: PredictionConfig) -> bool:
 
 
 # ---------------------------------------------------------------- data
+
 
 @dataclasses.dataclass
 class PredictionData:
@@ -216,8 +262,9 @@ class PredictionData:
     length: int
 
 
-def load_data(ds: DanceDataset, cfg: PredictionConfig, per_style: int | None = 64, seed: int = 0,
-              styles=None) -> PredictionData:
+def load_data(
+    ds: DanceDataset, cfg: PredictionConfig, per_style: int | None = 64, seed: int = 0, styles=None
+) -> PredictionData:
     """Training windows (stride ``cfg.stride``) of the train takes; validation and test windows
     per style (``per_style`` drawn with ``seed``, or all at stride 1 with None).  ``styles``
     restricts every split to those styles."""
@@ -235,12 +282,23 @@ def load_data(ds: DanceDataset, cfg: PredictionConfig, per_style: int | None = 6
     if not evals:
         raise DataError(f"{ds.path}: no test take of {styles} has {length} frames")
     val = np.concatenate(list(val_sets.values())) if val_sets else np.concatenate(list(evals.values()))
-    which = "all windows at stride 1" if per_style is None else f"{per_style} windows per style (fewer where a " \
-                                                                  f"style has fewer), starts drawn with seed {seed}"
-    protocol = (f"test-split takes of {', '.join(sorted(evals))}, {which}; {cfg.obs} observed -> {cfg.pred} "
-                f"predicted frames at 25 fps" + ("" if val_sets else "; no validation takes: validation uses test"))
-    return PredictionData(sorted(evals), train.astype(np.float32), val.astype(np.float32),
-                          {k: v.astype(np.float32) for k, v in evals.items()}, protocol, length)
+    which = (
+        "all windows at stride 1"
+        if per_style is None
+        else f"{per_style} windows per style (fewer where a style has fewer), starts drawn with seed {seed}"
+    )
+    protocol = (
+        f"test-split takes of {', '.join(sorted(evals))}, {which}; {cfg.obs} observed -> {cfg.pred} "
+        f"predicted frames at 25 fps" + ("" if val_sets else "; no validation takes: validation uses test")
+    )
+    return PredictionData(
+        sorted(evals),
+        train.astype(np.float32),
+        val.astype(np.float32),
+        {k: v.astype(np.float32) for k, v in evals.items()},
+        protocol,
+        length,
+    )
 
 
 def prepare(cfg: PredictionConfig, data: PredictionData) -> PredictionConfig:
@@ -252,8 +310,9 @@ def prepare(cfg: PredictionConfig, data: PredictionData) -> PredictionConfig:
 
 def _check_data(data: PredictionData, cfg: PredictionConfig):
     if data.length != cfg.obs + cfg.pred:
-        raise DataError(f"prediction data: windows of {data.length} frames, but the config needs "
-                        f"obs + pred = {cfg.obs + cfg.pred}")
+        raise DataError(
+            f"prediction data: windows of {data.length} frames, but the config needs obs + pred = {cfg.obs + cfg.pred}"
+        )
 
 
 def steps_per_epoch(data: PredictionData, cfg: PredictionConfig) -> int:
@@ -273,10 +332,11 @@ def epoch_batches(data: PredictionData, cfg: PredictionConfig, epoch: int):
         order = order[: cfg.max_train_windows]
     b = cfg.batch_size
     for i in range(len(order) // b):
-        yield {"window": data.train[order[i * b:(i + 1) * b]]}
+        yield {"window": data.train[order[i * b : (i + 1) * b]]}
 
 
 # ---------------------------------------------------------------- model as a function
+
 
 def _standardise(cfg: PredictionConfig):
     """(to model units, from model units) for (..., J, D) arrays in the model's frame."""
@@ -294,7 +354,7 @@ def forward(cfg: PredictionConfig, variables, observed):
     """Observed (N, obs, J, D) global poses -> (N, pred, J, D) global predictions (traceable)."""
     to_model, from_model = _standardise(cfg)
     window = jnp.concatenate([observed, jnp.repeat(observed[:, -1:], cfg.pred, 1)], 1)
-    x = to_model(to_frame(window, cfg.obs, cfg.frame)[:, :cfg.obs])
+    x = to_model(to_frame(window, cfg.obs, cfg.frame)[:, : cfg.obs])
     out = from_model(cfg.model.apply(variables, x, train=False))
     origin = global_origin(observed, cfg.frame)
     if cfg.frame == "trajectory":
@@ -310,11 +370,15 @@ def check_observed(obs, cfg: PredictionConfig, horizon: int | None = None, sourc
     except (TypeError, ValueError):
         raise DataError(f"{source}: field 'observed': expected a numeric array") from None
     if obs.ndim != 4:
-        raise DataError(f"{source}: field 'observed': expected (batch, frames, joints, {m.dims}), got shape "
-                        f"{obs.shape}" + ("; add a batch axis: x[None]" if obs.ndim == 3 else ""))
+        raise DataError(
+            f"{source}: field 'observed': expected (batch, frames, joints, {m.dims}), got shape "
+            f"{obs.shape}" + ("; add a batch axis: x[None]" if obs.ndim == 3 else "")
+        )
     if obs.shape[-1] != m.dims:
-        raise DataError(f"{source}: field 'observed': this model was built for {m.dims}D poses, got "
-                        f"{obs.shape[-1]}D input (shape {obs.shape})")
+        raise DataError(
+            f"{source}: field 'observed': this model was built for {m.dims}D poses, got "
+            f"{obs.shape[-1]}D input (shape {obs.shape})"
+        )
     if obs.shape[1] < m.obs:
         raise DataError(f"{source}: field 'observed': the model needs {m.obs} observed frames, got {obs.shape[1]}")
     if obs.shape[2] != m.joints:
@@ -330,8 +394,10 @@ def check_observed(obs, cfg: PredictionConfig, horizon: int | None = None, sourc
         raise DataError(f"{source}: field 'observed': {int((~np.isfinite(obs)).sum())} NaN/inf values")
     big = np.abs(obs).max()
     if big > 1e4:
-        raise DataError(f"{source}: field 'observed': coordinates up to {big:.3g}; expected metres "
-                        f"(|x| ≤ 1e4); convert the units first")
+        raise DataError(
+            f"{source}: field 'observed': coordinates up to {big:.3g}; expected metres "
+            f"(|x| ≤ 1e4); convert the units first"
+        )
 
 
 @functools.lru_cache(maxsize=16)
@@ -349,7 +415,7 @@ class Predictor:
 
     def __call__(self, observed, horizon: int | None = None):
         check_observed(observed, self.cfg, horizon)
-        obs = jnp.asarray(np.asarray(observed)[:, -self.cfg.obs:], jnp.float32)
+        obs = jnp.asarray(np.asarray(observed)[:, -self.cfg.obs :], jnp.float32)
         out = self._run(self.variables, obs)
         return out if horizon is None else out[:, :horizon]
 
@@ -358,15 +424,16 @@ def predict_windows(cfg: PredictionConfig, variables, windows: np.ndarray, batch
     """Predictions for (N, ≥obs, J, 3) windows (their first ``obs`` frames observed), in
     fixed-size batches (the last one padded) so that inference compiles once."""
     run = Predictor(cfg, variables)
-    obs = np.asarray(windows[:, :cfg.obs])
+    obs = np.asarray(windows[:, : cfg.obs])
     n = len(obs)
     batch = min(batch, n)
     pad = (-n) % batch
     obs = np.concatenate([obs, np.repeat(obs[:1], pad, 0)]) if pad else obs
-    return np.concatenate([np.asarray(run(obs[i:i + batch])) for i in range(0, n + pad, batch)])[:n]
+    return np.concatenate([np.asarray(run(obs[i : i + batch])) for i in range(0, n + pad, batch)])[:n]
 
 
 # ---------------------------------------------------------------- training
+
 
 def hparams(cfg: PredictionConfig) -> HParams:
     f = jnp.float32
@@ -397,12 +464,19 @@ def make_train_step(cfg: PredictionConfig, data: PredictionData):
         k_aug, k_drop = jax.random.split(rng)
         w = batch["window"]
         w = jax.vmap(lambda k, x: augment_prediction(k, x, cfg.augment, o, cfg.frame))(
-            jax.random.split(k_aug, w.shape[0]), w)
+            jax.random.split(k_aug, w.shape[0]), w
+        )
         w = to_model(w)
 
         def loss_fn(params):
-            out, upd = model.apply({"params": params, "batch_stats": state.batch_stats}, w[:, :o], train=True,
-                                   rngs={"dropout": k_drop}, mutable=["batch_stats"], **({"full": True} if full else {}))
+            out, upd = model.apply(
+                {"params": params, "batch_stats": state.batch_stats},
+                w[:, :o],
+                train=True,
+                rngs={"dropout": k_drop},
+                mutable=["batch_stats"],
+                **({"full": True} if full else {}),
+            )
             return pose_loss(out, w if full else w[:, o:], loss_kind), upd.get("batch_stats", {})
 
         (loss, new_bs), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -414,13 +488,14 @@ def make_train_step(cfg: PredictionConfig, data: PredictionData):
 
 # ---------------------------------------------------------------- evaluation
 
+
 def score(cfg: PredictionConfig, variables, data: PredictionData, split: str = "val") -> float:
     """Higher is better: −MPJPE in mm (root-relative, every predicted frame) on the validation
     windows ('val') or all test windows ('test')."""
     cfg = prepare(cfg, data)
     w = data.val if split == "val" else np.concatenate(list(data.eval_sets.values()))
     out = predict_windows(cfg, variables, w)
-    return -1000.0 * float(np.mean(np.asarray(mpjpe(root_relative(out), root_relative(w[:, cfg.obs:])))))
+    return -1000.0 * float(np.mean(np.asarray(mpjpe(root_relative(out), root_relative(w[:, cfg.obs :])))))
 
 
 def evaluate(cfg: PredictionConfig, variables, data: PredictionData) -> dict:
@@ -431,11 +506,17 @@ def evaluate(cfg: PredictionConfig, variables, data: PredictionData) -> dict:
     per_style, preds = {}, {}
     for style, w in data.eval_sets.items():
         preds[style] = predict_windows(cfg, variables, w)
-        per_style[style] = prediction_errors(preds[style], w[:, cfg.obs:], hz)
+        per_style[style] = prediction_errors(preds[style], w[:, cfg.obs :], hz)
     allp = np.concatenate([preds[s] for s in data.eval_sets])
     allw = np.concatenate([data.eval_sets[s] for s in data.eval_sets])
-    return {"per_style": per_style, "overall": prediction_errors(allp, allw[:, cfg.obs:], hz), "predictions": preds,
-            "horizons_ms": hz, "protocol": data.protocol, "units": "mm"}
+    return {
+        "per_style": per_style,
+        "overall": prediction_errors(allp, allw[:, cfg.obs :], hz),
+        "predictions": preds,
+        "horizons_ms": hz,
+        "protocol": data.protocol,
+        "units": "mm",
+    }
 
 
 def describe(cfg: PredictionConfig) -> dict:
@@ -449,6 +530,7 @@ def describe(cfg: PredictionConfig) -> dict:
 
 def from_description(d: dict) -> PredictionConfig:
     """The inverse of ``describe`` (JSON lists back to tuples)."""
+
     def tup(x):
         return tuple(tup(v) for v in x) if isinstance(x, list) else x
 
@@ -459,7 +541,32 @@ def from_description(d: dict) -> PredictionConfig:
     return PredictionConfig(method=method, model=m, optim=o, **{k: tup(v) for k, v in d.items()})
 
 
-__all__ = ["HParams", "PredictionConfig", "PredictionData", "Predictor", "LOSSES", "METHODS", "NAME", "PRESETS",
-           "SCORE", "check_observed", "describe", "epoch_batches", "evaluate", "forward", "from_description", "hparams",
-           "init_state", "load_data", "make_config", "make_train_step", "predict_windows", "prepare", "score",
-           "static_key", "steps_per_epoch", "trainable", "with_hparams"]
+__all__ = [
+    "HParams",
+    "PredictionConfig",
+    "PredictionData",
+    "Predictor",
+    "LOSSES",
+    "METHODS",
+    "NAME",
+    "PRESETS",
+    "SCORE",
+    "check_observed",
+    "describe",
+    "epoch_batches",
+    "evaluate",
+    "forward",
+    "from_description",
+    "hparams",
+    "init_state",
+    "load_data",
+    "make_config",
+    "make_train_step",
+    "predict_windows",
+    "prepare",
+    "score",
+    "static_key",
+    "steps_per_epoch",
+    "trainable",
+    "with_hparams",
+]

@@ -100,20 +100,29 @@ class RecognitionConfig:
 
     def __post_init__(self):
         if self.model is None:
-            object.__setattr__(self, "model", build(RECOGNIZERS, "mkff_stgcn" if self.method == "mkff_no_topk"
-                                                    else self.method))
+            object.__setattr__(
+                self, "model", build(RECOGNIZERS, "mkff_stgcn" if self.method == "mkff_no_topk" else self.method)
+            )
         checks = [
-            (isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size must be ≥ 1, got {self.batch_size!r}"),
+            (
+                isinstance(self.batch_size, int) and self.batch_size >= 1,
+                f"batch_size must be ≥ 1, got {self.batch_size!r}",
+            ),
             (isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be ≥ 1, got {self.epochs!r}"),
-            (self.iterations is None or (isinstance(self.iterations, int) and self.iterations >= 1),
-             f"iterations must be ≥ 1, got {self.iterations!r}"),
+            (
+                self.iterations is None or (isinstance(self.iterations, int) and self.iterations >= 1),
+                f"iterations must be ≥ 1, got {self.iterations!r}",
+            ),
             (isinstance(self.window, int) and self.window >= 3, f"window must be ≥ 3 frames, got {self.window!r}"),
             (isinstance(self.stride, int) and self.stride >= 1, f"stride must be ≥ 1, got {self.stride!r}"),
             (isinstance(self.top_k, int) and 0 <= self.top_k <= 14, f"top_k must be in [0, 14], got {self.top_k!r}"),
             (0.0 <= self.real_fraction < 1.0, f"real_fraction must be in [0, 1), got {self.real_fraction!r}"),
             (self.select_on in ("sim_val", "real_val"), f"select_on {self.select_on!r}: use 'sim_val' or 'real_val'"),
             (self.select in ("final", "best"), f"select {self.select!r}: use 'final' or 'best'"),
-            (isinstance(self.eval_every, int) and self.eval_every >= 1, f"eval_every must be ≥ 1, got {self.eval_every!r}"),
+            (
+                isinstance(self.eval_every, int) and self.eval_every >= 1,
+                f"eval_every must be ≥ 1, got {self.eval_every!r}",
+            ),
         ]
         for ok, msg in checks:
             if not ok:
@@ -130,6 +139,7 @@ class RecognitionConfig:
 
 # ---------------------------------------------------------------- presets
 
+
 def preset_overrides(method: str, preset: str) -> dict:
     """The configuration fields a preset sets ('model' = model fields)."""
     if preset not in PRESETS:
@@ -141,17 +151,30 @@ def preset_overrides(method: str, preset: str) -> dict:
         backbone = {"widths": STGCN10_WIDTHS, "strides": STGCN10_STRIDES} if method != "hbrnn" else {}
         return {**out, "model": backbone}
     if preset == "quick":  # a CPU budget: the small backbone, Adam 2e-3 × 0.95 per epoch, 6 epochs
-        return {**out, "optim": OptimConfig("adam", lr=2e-3, lr_decay=0.95, clip_norm=1.0), "epochs": 6,
-                "max_train_windows": 640}
+        return {
+            **out,
+            "optim": OptimConfig("adam", lr=2e-3, lr_decay=0.95, clip_norm=1.0),
+            "epochs": 6,
+            "max_train_windows": 640,
+        }
     small = {"widths": (8, 8), "strides": (1, 1), "mkff_width": 16, "mkff_heads": 2, "decoder_width": 16}
     fields = {f for f in model_fields(build(RECOGNIZERS, method if method in RECOGNIZERS else "mkff_stgcn"))}
-    return {**out, "optim": OptimConfig("adam", lr=2e-3, lr_decay=0.95, clip_norm=1.0), "epochs": 2, "window": 16,
-            "stride": 16, "batch_size": 4, "max_train_windows": 16,
-            "model": {k: v for k, v in small.items() if k in fields} | ({"widths": (4, 4, 8, 8)} if method == "hbrnn" else {})}
+    return {
+        **out,
+        "optim": OptimConfig("adam", lr=2e-3, lr_decay=0.95, clip_norm=1.0),
+        "epochs": 2,
+        "window": 16,
+        "stride": 16,
+        "batch_size": 4,
+        "max_train_windows": 16,
+        "model": {k: v for k, v in small.items() if k in fields}
+        | ({"widths": (4, 4, 8, 8)} if method == "hbrnn" else {}),
+    }
 
 
-def make_config(method: str = "mkff_stgcn", preset: str = "paper", num_styles: int = 5, model: dict | None = None,
-                **overrides) -> RecognitionConfig:
+def make_config(
+    method: str = "mkff_stgcn", preset: str = "paper", num_styles: int = 5, model: dict | None = None, **overrides
+) -> RecognitionConfig:
     """A run configuration: ``preset``'s fields for ``method``, then ``model`` (model fields)
     and ``overrides`` (configuration fields).
 
@@ -172,21 +195,48 @@ def make_config(method: str = "mkff_stgcn", preset: str = "paper", num_styles: i
 
 def static_key(cfg: RecognitionConfig):
     """What shapes the compiled step: the config without array hyper-parameters and seeds."""
-    return dataclasses.replace(cfg, model=cfg.model.clone(dropout=0.0), optim=cfg.optim.static(), lam=0.0,
-                               style_weight=0.0, noise_strength=0.0, seed=0, data_seed=None, epochs=1,
-                               iterations=None if cfg.iterations is None else 1)
+    return dataclasses.replace(
+        cfg,
+        model=cfg.model.clone(dropout=0.0),
+        optim=cfg.optim.static(),
+        lam=0.0,
+        style_weight=0.0,
+        noise_strength=0.0,
+        seed=0,
+        data_seed=None,
+        epochs=1,
+        iterations=None if cfg.iterations is None else 1,
+    )
 
 
-def with_hparams(cfg: RecognitionConfig, seed=None, lr=None, lr_decay=None, weight_decay=None, dropout=None,
-                 lam=None, style_weight=None, noise_strength=None):
+def with_hparams(
+    cfg: RecognitionConfig,
+    seed=None,
+    lr=None,
+    lr_decay=None,
+    weight_decay=None,
+    dropout=None,
+    lam=None,
+    style_weight=None,
+    noise_strength=None,
+):
     o = cfg.optim
-    o = dataclasses.replace(o, lr=o.lr if lr is None else lr, lr_decay=o.lr_decay if lr_decay is None else lr_decay,
-                            weight_decay=o.weight_decay if weight_decay is None else weight_decay)
+    o = dataclasses.replace(
+        o,
+        lr=o.lr if lr is None else lr,
+        lr_decay=o.lr_decay if lr_decay is None else lr_decay,
+        weight_decay=o.weight_decay if weight_decay is None else weight_decay,
+    )
     pick = lambda new, old: old if new is None else new
-    return dataclasses.replace(cfg, optim=o, model=cfg.model if dropout is None else cfg.model.clone(dropout=dropout),
-                               seed=pick(seed, cfg.seed), lam=pick(lam, cfg.lam),
-                               style_weight=pick(style_weight, cfg.style_weight),
-                               noise_strength=pick(noise_strength, cfg.noise_strength))
+    return dataclasses.replace(
+        cfg,
+        optim=o,
+        model=cfg.model if dropout is None else cfg.model.clone(dropout=dropout),
+        seed=pick(seed, cfg.seed),
+        lam=pick(lam, cfg.lam),
+        style_weight=pick(style_weight, cfg.style_weight),
+        noise_strength=pick(noise_strength, cfg.noise_strength),
+    )
 
 
 def trainable(cfg: RecognitionConfig) -> bool:
@@ -199,6 +249,7 @@ def prepare(cfg: RecognitionConfig, data) -> RecognitionConfig:
 
 # ---------------------------------------------------------------- inference
 
+
 def check_window(x, conf, joints: int = 14, source: str = "input"):
     """Validate a batch of windows (B, T, J, 2) + (B, T, J) before it reaches the model."""
     try:
@@ -206,20 +257,25 @@ def check_window(x, conf, joints: int = 14, source: str = "input"):
     except (TypeError, ValueError):
         raise DataError(f"{source}: fields 'keypoints' and 'confidence' must be numeric arrays") from None
     if x.ndim != 4 or x.shape[-1] != 2 or x.shape[-2] != joints:
-        raise DataError(f"{source}: field 'keypoints': expected (batch, frames, {joints}, 2), got {x.shape}"
-                        + ("; add a batch axis: x[None]" if x.ndim == 3 else ""))
+        raise DataError(
+            f"{source}: field 'keypoints': expected (batch, frames, {joints}, 2), got {x.shape}"
+            + ("; add a batch axis: x[None]" if x.ndim == 3 else "")
+        )
     if conf.shape != x.shape[:-1]:
         raise DataError(f"{source}: field 'confidence': expected shape {x.shape[:-1]}, got {conf.shape}")
     if not np.isfinite(x).all():
-        raise DataError(f"{source}: field 'keypoints': {int((~np.isfinite(x)).sum())} NaN/inf values; "
-                        "give missing joints confidence 0 and a finite position")
+        raise DataError(
+            f"{source}: field 'keypoints': {int((~np.isfinite(x)).sum())} NaN/inf values; "
+            "give missing joints confidence 0 and a finite position"
+        )
     if np.abs(x).max(initial=0) > 1e7:
         raise DataError(f"{source}: field 'keypoints': coordinates up to {np.abs(x).max():.3g}; expected pixels")
     nan = np.isnan(conf)
     if nan.any() or conf.min(initial=0) < 0 or conf.max(initial=0) > 1:
-        raise DataError(f"{source}: field 'confidence': expected values in [0, 1], got "
-                        + (f"{int(nan.sum())} NaN values" if nan.any() else
-                           f"range [{conf.min():.3g}, {conf.max():.3g}]"))
+        raise DataError(
+            f"{source}: field 'confidence': expected values in [0, 1], got "
+            + (f"{int(nan.sum())} NaN values" if nan.any() else f"range [{conf.min():.3g}, {conf.max():.3g}]")
+        )
 
 
 @functools.lru_cache(maxsize=32)
@@ -245,8 +301,10 @@ class Refiner:
     def __call__(self, x, conf):
         check_window(x, conf)
         if np.shape(x)[1] != self.cfg.window:
-            raise DataError(f"input: field 'keypoints': the model was trained on windows of {self.cfg.window} "
-                            f"frames, got {np.shape(x)[1]}")
+            raise DataError(
+                f"input: field 'keypoints': the model was trained on windows of {self.cfg.window} "
+                f"frames, got {np.shape(x)[1]}"
+            )
         return self._run(self.variables, jnp.asarray(x, jnp.float32), jnp.asarray(conf, jnp.float32))
 
 
@@ -261,13 +319,14 @@ def predict_set(cfg: RecognitionConfig, variables, s: dict, batch: int = 64):
     conf = np.concatenate([s["conf"], np.repeat(s["conf"][:1], pad, 0)])
     outs, logits = [], []
     for i in range(0, n + pad, batch):
-        o, lg = ref(x[i:i + batch], conf[i:i + batch])
+        o, lg = ref(x[i : i + batch], conf[i : i + batch])
         outs.append(np.asarray(o))
         logits.append(np.asarray(lg))
     return np.concatenate(outs)[:n], np.concatenate(logits)[:n]
 
 
 # ---------------------------------------------------------------- data
+
 
 @dataclasses.dataclass
 class RecognitionData:
@@ -289,8 +348,13 @@ def _simulated_set(ds: DanceDataset, split: str, window: int, styles, noise, see
     gt = project_windows(w.positions, rng)
     sim = jax.jit(jax.vmap(lambda k, g: simulate_detections(k, g, noise)))
     x, c = sim(jax.random.split(jax.random.key(seed), len(gt)), jnp.asarray(gt))
-    return {"x": np.asarray(x), "conf": np.asarray(c), "gt": gt, "visible": np.ones(gt.shape[:-1], np.float32),
-            "style": w.style}
+    return {
+        "x": np.asarray(x),
+        "conf": np.asarray(c),
+        "gt": gt,
+        "visible": np.ones(gt.shape[:-1], np.float32),
+        "style": w.style,
+    }
 
 
 def _real_set(ds: DanceDataset, split: str, part: str, window: int, stride: int, styles):
@@ -314,16 +378,23 @@ def _real_set(ds: DanceDataset, split: str, part: str, window: int, stride: int,
     if not xs:
         return None
     gt = np.concatenate(gs)
-    return {"x": np.concatenate(xs), "conf": np.concatenate(cs), "gt": gt,
-            "visible": np.ones(gt.shape[:-1], np.float32), "style": np.concatenate(st)}
+    return {
+        "x": np.concatenate(xs),
+        "conf": np.concatenate(cs),
+        "gt": gt,
+        "visible": np.ones(gt.shape[:-1], np.float32),
+        "style": np.concatenate(st),
+    }
 
 
 def load_data(ds: DanceDataset, cfg: RecognitionConfig, seed: int = 0) -> RecognitionData:
     """Simulated and real training data and the four evaluation sets for ``cfg.window``."""
     styles = ds.styles
     if cfg.model.num_styles != len(styles):
-        raise DataError(f"{ds.path}: {len(styles)} styles {styles}, but the model was built for "
-                        f"{cfg.model.num_styles}; pass num_styles={len(styles)} to make_config")
+        raise DataError(
+            f"{ds.path}: {len(styles)} styles {styles}, but the model was built for "
+            f"{cfg.model.num_styles}; pass num_styles={len(styles)} to make_config"
+        )
     window = cfg.window
     train_takes = [t for t in ds.list_takes("train") if t.num_frames >= window]
     if not train_takes:
@@ -333,8 +404,10 @@ def load_data(ds: DanceDataset, cfg: RecognitionConfig, seed: int = 0) -> Recogn
     counts = np.bincount(train3d.style, minlength=len(styles))
     real_train = _real_set(ds, "train", "train", window, cfg.stride, styles)
     if cfg.real_fraction > 0 and real_train is None:
-        raise DataError(f"{ds.path}: real_fraction {cfg.real_fraction} needs real training detections, but no "
-                        f"train-split sequence has {window} frames left after the validation split")
+        raise DataError(
+            f"{ds.path}: real_fraction {cfg.real_fraction} needs real training detections, but no "
+            f"train-split sequence has {window} frames left after the validation split"
+        )
     sets = {
         "sim_val": _simulated_set(ds, "val", window, styles, noise, seed + 101),
         "sim_test": _simulated_set(ds, "test", window, styles, noise, seed + 202),
@@ -342,10 +415,13 @@ def load_data(ds: DanceDataset, cfg: RecognitionConfig, seed: int = 0) -> Recogn
         "aist_real": _real_set(ds, "test", "test", window, window, styles),
     }
     if sets[cfg.select_on] is None:
-        raise DataError(f"{ds.path}: select_on {cfg.select_on!r} but that set is empty: no views or frames are left "
-                        f"for it with windows of {window} frames")
-    return RecognitionData(styles, train3d, noise, counts, real_train, {k: v for k, v in sets.items() if v is not None},
-                           window)
+        raise DataError(
+            f"{ds.path}: select_on {cfg.select_on!r} but that set is empty: no views or frames are left "
+            f"for it with windows of {window} frames"
+        )
+    return RecognitionData(
+        styles, train3d, noise, counts, real_train, {k: v for k, v in sets.items() if v is not None}, window
+    )
 
 
 def steps_per_epoch(data: RecognitionData, cfg: RecognitionConfig) -> int:
@@ -355,13 +431,17 @@ def steps_per_epoch(data: RecognitionData, cfg: RecognitionConfig) -> int:
     if cfg.max_train_windows:
         n = min(n, cfg.max_train_windows)
     if cfg.sim_batch < 1:
-        raise DataError(f"recognition config: batch {cfg.batch_size} with real_fraction {cfg.real_fraction} "
-                        "leaves no simulated window per batch")
+        raise DataError(
+            f"recognition config: batch {cfg.batch_size} with real_fraction {cfg.real_fraction} "
+            "leaves no simulated window per batch"
+        )
     if n < cfg.sim_batch:
         raise DataError(f"batch size {cfg.sim_batch} (simulated part) is larger than the {n} training windows")
     if cfg.real_batch and len(data.real_train["x"]) < cfg.real_batch:
-        raise DataError(f"batch of {cfg.real_batch} real windows is larger than the {len(data.real_train['x'])} "
-                        "real training windows")
+        raise DataError(
+            f"batch of {cfg.real_batch} real windows is larger than the {len(data.real_train['x'])} "
+            "real training windows"
+        )
     return n // cfg.sim_batch
 
 
@@ -384,18 +464,30 @@ def epoch_batches(data: RecognitionData, cfg: RecognitionConfig, epoch: int):
         sl = slice(i * cfg.sim_batch, (i + 1) * cfg.sim_batch)
         batch = {"clean": px[sl], "style": sty[sl].astype(np.int32)}
         if cfg.real_batch:
-            r = ridx[i * cfg.real_batch:(i + 1) * cfg.real_batch]
-            batch.update(real_x=real["x"][r], real_conf=real["conf"][r], real_gt=real["gt"][r],
-                         real_style=real["style"][r].astype(np.int32))
+            r = ridx[i * cfg.real_batch : (i + 1) * cfg.real_batch]
+            batch.update(
+                real_x=real["x"][r],
+                real_conf=real["conf"][r],
+                real_gt=real["gt"][r],
+                real_style=real["style"][r].astype(np.int32),
+            )
         yield batch
 
 
 # ---------------------------------------------------------------- training
 
+
 def hparams(cfg: RecognitionConfig) -> HParams:
     f = jnp.float32
-    return HParams(f(cfg.optim.lr), f(cfg.optim.lr_decay), f(cfg.optim.weight_decay), f(cfg.lam),
-                   f(cfg.style_weight), f(cfg.noise_strength), f(cfg.model.dropout))
+    return HParams(
+        f(cfg.optim.lr),
+        f(cfg.optim.lr_decay),
+        f(cfg.optim.weight_decay),
+        f(cfg.lam),
+        f(cfg.style_weight),
+        f(cfg.noise_strength),
+        f(cfg.model.dropout),
+    )
 
 
 def init_state(cfg: RecognitionConfig, key) -> TrainState:
@@ -436,18 +528,21 @@ def make_train_step(cfg: RecognitionConfig, data: RecognitionData):
         k_sim, k_real, k_drop = jax.random.split(rng, 3)
         b = batch["clean"].shape[0]
         xn, conf, target = jax.vmap(simulated_input, in_axes=(0, 0, None))(
-            jax.random.split(k_sim, b), batch["clean"], hp.noise_strength)
+            jax.random.split(k_sim, b), batch["clean"], hp.noise_strength
+        )
         style = batch["style"]
         if cfg.real_batch:
-            rx, rc, rt = jax.vmap(real_input)(jax.random.split(k_real, cfg.real_batch), batch["real_x"],
-                                              batch["real_conf"], batch["real_gt"])
+            rx, rc, rt = jax.vmap(real_input)(
+                jax.random.split(k_real, cfg.real_batch), batch["real_x"], batch["real_conf"], batch["real_gt"]
+            )
             xn, conf, target = (jnp.concatenate(p) for p in ((xn, rx), (conf, rc), (target, rt)))
             style = jnp.concatenate([style, batch["real_style"]])
 
         def loss_fn(params):
             variables = {"params": params, "batch_stats": state.batch_stats}
-            (out, logits), upd = model.apply(variables, xn, conf, train=True, rngs={"dropout": k_drop},
-                                             mutable=["batch_stats"])
+            (out, logits), upd = model.apply(
+                variables, xn, conf, train=True, rngs={"dropout": k_drop}, mutable=["batch_stats"]
+            )
             refine = refinement_loss(out, target, jnp.ones(target.shape[:-1]), cfg.top_k, hp.lam)
             ce = weighted_cross_entropy(logits, style, cw)
             return refine + hp.style_weight * ce, (refine, ce, logits, upd.get("batch_stats", {}))
@@ -455,13 +550,18 @@ def make_train_step(cfg: RecognitionConfig, data: RecognitionData):
         (loss, (refine, ce, logits, new_bs)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
         params, opt_state = optimizer_update(tx, cfg.optim, state, grads, hp, spe)
         acc = (logits.argmax(-1) == style).mean()
-        return TrainState(state.step + 1, params, new_bs, opt_state), {"loss": loss, "refine": refine, "ce": ce,
-                                                                       "acc": acc}
+        return TrainState(state.step + 1, params, new_bs, opt_state), {
+            "loss": loss,
+            "refine": refine,
+            "ce": ce,
+            "acc": acc,
+        }
 
     return step
 
 
 # ---------------------------------------------------------------- evaluation
+
 
 def raw_prediction(s: dict):
     """The raw-detector baseline: the detections themselves (undetected joints at the window centre)."""
@@ -551,5 +651,10 @@ def from_description(d: dict) -> RecognitionConfig:
     if name == "stgcn":
         mf.pop("use_mkff", None)
     m = build(RECOGNIZERS, name, **mf)
-    return RecognitionConfig(method=method, model=m, optim=OptimConfig(**{k: tup(v) for k, v in d.pop("optim").items()}),
-                             augment=AugmentConfig(**d.pop("augment")), **{k: tup(v) for k, v in d.items()})
+    return RecognitionConfig(
+        method=method,
+        model=m,
+        optim=OptimConfig(**{k: tup(v) for k, v in d.pop("optim").items()}),
+        augment=AugmentConfig(**d.pop("augment")),
+        **{k: tup(v) for k, v in d.items()},
+    )

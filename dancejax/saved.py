@@ -33,8 +33,16 @@ VERSION = 1
 META = "dancejax_model.json"
 
 
-def save_model(path, task, cfg, variables, styles=None, data_summary: dict | None = None, extra: dict | None = None,
-               overwrite: bool = True) -> Path:
+def save_model(
+    path,
+    task,
+    cfg,
+    variables,
+    styles=None,
+    data_summary: dict | None = None,
+    extra: dict | None = None,
+    overwrite: bool = True,
+) -> Path:
     """Write ``variables`` and ``cfg`` of ``task`` (a task module or its name) to the folder ``path``."""
     task = _task_of(task) if isinstance(task, str) else task
     path = Path(path).resolve()
@@ -45,9 +53,19 @@ def save_model(path, task, cfg, variables, styles=None, data_summary: dict | Non
             raise DataError(f"{path}: folder exists and is not empty")
         if not (path / META).exists():
             raise DataError(f"{path}: folder exists and is not a saved model; refusing to overwrite it")
-    meta = {"format": FORMAT, "version": VERSION, "dancejax_version": __version__, "task": task.NAME,
-            "method": cfg.method, "preset": cfg.preset, "config": task.describe(cfg), "layout": getattr(cfg, "layout", "lsp14"),
-            "styles": list(styles) if styles is not None else None, "data": data_summary or {}, **(extra or {})}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "dancejax_version": __version__,
+        "task": task.NAME,
+        "method": cfg.method,
+        "preset": cfg.preset,
+        "config": task.describe(cfg),
+        "layout": getattr(cfg, "layout", "lsp14"),
+        "styles": list(styles) if styles is not None else None,
+        "data": data_summary or {},
+        **(extra or {}),
+    }
     tmp = Path(tempfile.mkdtemp(prefix=".saving_", dir=path.parent if path.parent.exists() else None))
     try:
         with _local_checkpointer() as ck:
@@ -67,8 +85,9 @@ def _local_checkpointer():
     """An orbax checkpointer for this process alone (a saved model is written by one process,
     also in a multi-process run, so no cross-process barrier may be involved)."""
     me = jax.process_index()
-    return ocp.StandardCheckpointer(multiprocessing_options=ocp.options.MultiprocessingOptions(
-        primary_host=me, active_processes={me}))
+    return ocp.StandardCheckpointer(
+        multiprocessing_options=ocp.options.MultiprocessingOptions(primary_host=me, active_processes={me})
+    )
 
 
 def _json_default(o):
@@ -93,13 +112,17 @@ def read_meta(path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataError(f"{f}: not valid JSON ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise DataError(f"{f}: field 'format': expected {FORMAT!r}, got {meta.get('format') if isinstance(meta, dict) else meta!r}")
+        raise DataError(
+            f"{f}: field 'format': expected {FORMAT!r}, got {meta.get('format') if isinstance(meta, dict) else meta!r}"
+        )
     v = meta.get("version")
     if not isinstance(v, int) or isinstance(v, bool):
         raise DataError(f"{f}: field 'version': expected an integer, got {v!r}")
     if v > VERSION:
-        raise DataError(f"{f}: field 'version': the model was saved by a newer format (version {v}, written by "
-                        f"dancejax {meta.get('dancejax_version')}); this dancejax ({__version__}) reads up to {VERSION}")
+        raise DataError(
+            f"{f}: field 'version': the model was saved by a newer format (version {v}, written by "
+            f"dancejax {meta.get('dancejax_version')}); this dancejax ({__version__}) reads up to {VERSION}"
+        )
     for key in ("task", "config"):
         if key not in meta:
             raise DataError(f"{f}: field {key!r} is missing")
@@ -143,8 +166,10 @@ def load_model(path):
         with _local_checkpointer() as ck:
             variables = ck.restore(path / "variables", abstract)
     except Exception as e:  # orbax/tensorstore errors differ by the kind of damage
-        raise DataError(f"{path / 'variables'}: cannot restore the parameters ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0][:300] if str(e) else ''})") from None
+        raise DataError(
+            f"{path / 'variables'}: cannot restore the parameters ({type(e).__name__}: "
+            f"{str(e).splitlines()[0][:300] if str(e) else ''})"
+        ) from None
     if task.NAME == "recognition":
         model = task.Refiner(cfg, variables, styles=meta.get("styles"))
     elif task.NAME == "classification":

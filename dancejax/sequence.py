@@ -64,8 +64,7 @@ def validate_positions(x: np.ndarray, layout: str, source=None, field: str = "po
         raise DataError(f"{where(source, field)}expected shape (frames, joints, 2 or 3), got {x.shape}")
     if x.shape[1] != lay.num_joints:
         raise DataError(
-            f"{where(source, field)}layout {lay.name!r} has {lay.num_joints} joints, "
-            f"but the data has {x.shape[1]}"
+            f"{where(source, field)}layout {lay.name!r} has {lay.num_joints} joints, but the data has {x.shape[1]}"
         )
     if x.shape[0] == 0:
         raise DataError(f"{where(source, field)}the sequence has no frames")

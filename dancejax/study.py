@@ -43,25 +43,37 @@ def array_params(task) -> tuple[str, ...]:
 
 
 def shape_params(task, base) -> tuple[str, ...]:
-    cfg_fields = {f.name for f in dataclasses.fields(base)} - {"model", "method", "preset", "seed", "data_seed", "optim"}
+    cfg_fields = {f.name for f in dataclasses.fields(base)} - {
+        "model",
+        "method",
+        "preset",
+        "seed",
+        "data_seed",
+        "optim",
+    }
     return tuple(sorted((set(model_fields(base.model)) | cfg_fields) - set(array_params(task))))
 
 
 def validate_grid(task, base, grid, source: str = "study grid") -> None:
     """Clear errors for unknown names, empty or non-list values and wrong types."""
     if not isinstance(grid, dict) or not grid:
-        raise DataError(f"{source}: expected a non-empty mapping of hyper-parameter names to lists of values, "
-                        f"got {type(grid).__name__}")
+        raise DataError(
+            f"{source}: expected a non-empty mapping of hyper-parameter names to lists of values, "
+            f"got {type(grid).__name__}"
+        )
     arrays, shapes = array_params(task), shape_params(task, base)
     for name, values in grid.items():
         if name not in arrays + shapes:
-            raise DataError(f"{source}: unknown hyper-parameter {name!r} for {task.NAME}; array settings: "
-                            f"{', '.join(arrays)}; shape settings: {', '.join(shapes)}")
+            raise DataError(
+                f"{source}: unknown hyper-parameter {name!r} for {task.NAME}; array settings: "
+                f"{', '.join(arrays)}; shape settings: {', '.join(shapes)}"
+            )
         if not isinstance(values, (list, tuple)) or not values:
             raise DataError(f"{source}: {name!r} must be a non-empty list of values, got {values!r}")
         for v in values:
-            if name in INT_FIELDS or (name in shapes and isinstance(_current(base, name), int)
-                                      and not isinstance(_current(base, name), bool)):
+            if name in INT_FIELDS or (
+                name in shapes and isinstance(_current(base, name), int) and not isinstance(_current(base, name), bool)
+            ):
                 ok, want = isinstance(v, int) and not isinstance(v, bool), "an integer"
             elif name in arrays:
                 ok, want = isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v), "a finite number"
@@ -89,8 +101,12 @@ def setting_config(task, base, setting: dict):
     mf = model_fields(base.model)
     model_kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in setting.items() if k in mf and k not in arrays}
     cfg_kw = {k: v for k, v in setting.items() if k not in mf and k not in arrays}
-    cfg = dataclasses.replace(base, model=base.model.clone(**model_kw) if model_kw else base.model, **cfg_kw,
-                              data_seed=base.seed if base.data_seed is None else base.data_seed)
+    cfg = dataclasses.replace(
+        base,
+        model=base.model.clone(**model_kw) if model_kw else base.model,
+        **cfg_kw,
+        data_seed=base.seed if base.data_seed is None else base.data_seed,
+    )
     return task.with_hparams(cfg, **{k: v for k, v in setting.items() if k in arrays})
 
 
@@ -129,18 +145,34 @@ def choose_chunk(task, cfgs, data, log, steps: int = 3) -> int:
         costs[c] = (time.perf_counter() - t0) / steps / c
         c *= 2
     best = min(costs, key=costs.get)
-    log(f"  chunk size by measurement: per-setting step cost " + ", ".join(
-        f"{k}: {v * 1000:.1f} ms" for k, v in costs.items()) + f" -> chunks of {best}")
+    log(
+        "  chunk size by measurement: per-setting step cost "
+        + ", ".join(f"{k}: {v * 1000:.1f} ms" for k, v in costs.items())
+        + f" -> chunks of {best}"
+    )
     return best
 
 
-def run_study(task, base, grid: dict[str, list], data=None, dataset=None, chunk_size: int | str | None = None,
-              patience: int | None = None, workdir=None, log=print, source: str = "study grid") -> StudyResult:
+def run_study(
+    task,
+    base,
+    grid: dict[str, list],
+    data=None,
+    dataset=None,
+    chunk_size: int | str | None = None,
+    patience: int | None = None,
+    workdir=None,
+    log=print,
+    source: str = "study grid",
+) -> StudyResult:
     """Train every setting of ``grid`` over ``base``; returns ranked rows with validation and
     test scores (``task.SCORE``, higher is better)."""
     validate_grid(task, base, grid, source)
-    if chunk_size is not None and chunk_size != "auto" and (not isinstance(chunk_size, int) or isinstance(
-            chunk_size, bool) or chunk_size < 1):
+    if (
+        chunk_size is not None
+        and chunk_size != "auto"
+        and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1)
+    ):
         raise DataError(f"{source}: chunk_size must be a positive integer, 'auto' or null (all), got {chunk_size!r}")
     t0 = time.perf_counter()
     settings = expand(grid)
@@ -148,8 +180,10 @@ def run_study(task, base, grid: dict[str, list], data=None, dataset=None, chunk_
     groups: dict[Any, list[int]] = {}
     for i, c in enumerate(cfgs):
         groups.setdefault(task.static_key(c), []).append(i)
-    log(f"study: {len(settings)} settings of {task.NAME} ({base.method}) in {len(groups)} compiled program(s), "
-        f"chunks of {chunk_size or 'all'}")
+    log(
+        f"study: {len(settings)} settings of {task.NAME} ({base.method}) in {len(groups)} compiled program(s), "
+        f"chunks of {chunk_size or 'all'}"
+    )
     rows, curves, kept, choices = [None] * len(settings), {}, {}, []
     for g, idx in enumerate(groups.values()):
         gcfgs = [cfgs[i] for i in idx]
@@ -170,18 +204,30 @@ def run_study(task, base, grid: dict[str, list], data=None, dataset=None, chunk_
             choices.append(f"group {g}: {size}")
         size = size or len(idx)
         for c0 in range(0, len(idx), size):
-            chunk = idx[c0:c0 + size]
+            chunk = idx[c0 : c0 + size]
             wd = None if workdir is None else Path(workdir) / f"group{g}_chunk{c0 // size}"
-            res = fit(task, [cfgs[i] for i in chunk], gdata, workdir=wd, patience=patience, log=log,
-                      name=f"{base.method} #{','.join(map(str, chunk))}")
+            res = fit(
+                task,
+                [cfgs[i] for i in chunk],
+                gdata,
+                workdir=wd,
+                patience=patience,
+                log=log,
+                name=f"{base.method} #{','.join(map(str, chunk))}",
+            )
             for j, i in enumerate(chunk):
                 cfg = task.prepare(cfgs[i], gdata)
                 v = res.best_variables[j] if cfg.select == "best" else res.variables[j]
                 hist = res.histories[j]
                 vals = [h["val"] for h in hist if "val" in h]
                 val = (max(vals) if cfg.select == "best" else vals[-1]) if vals else float("nan")
-                rows[i] = {"setting": i, **settings[i], "val": val, "test": float(task.score(cfg, v, gdata, "test")),
-                           "epochs_run": res.epochs_run[j]}
+                rows[i] = {
+                    "setting": i,
+                    **settings[i],
+                    "val": val,
+                    "test": float(task.score(cfg, v, gdata, "test")),
+                    "epochs_run": res.epochs_run[j],
+                }
                 curves[i], kept[i] = hist, v
                 cfgs[i] = cfg
     ranked = sorted(rows, key=lambda r: -r["val"] if np.isfinite(r["val"]) else np.inf)
@@ -199,11 +245,25 @@ def seed_summary(rows: list[dict], keys: list[str]) -> dict[str, tuple[float, fl
 
 def save_tables(result: StudyResult, task, out: Path, grid: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / f"study_{task.NAME}.csv", [{**row, "rank": r} for r, row in enumerate(result.rows, 1)],
-              ["rank", "setting"] + sorted(grid) + ["val", "test", "epochs_run"])
-    (out / f"study_{task.NAME}.json").write_text(json.dumps(
-        {"grid": grid, "score": task.SCORE, "rows": result.rows, "curves": {str(k): v for k, v in result.curves.items()},
-         "seconds": result.seconds, "chunk_choices": result.chunk_choices}, indent=1, default=float))
+    write_csv(
+        out / f"study_{task.NAME}.csv",
+        [{**row, "rank": r} for r, row in enumerate(result.rows, 1)],
+        ["rank", "setting"] + sorted(grid) + ["val", "test", "epochs_run"],
+    )
+    (out / f"study_{task.NAME}.json").write_text(
+        json.dumps(
+            {
+                "grid": grid,
+                "score": task.SCORE,
+                "rows": result.rows,
+                "curves": {str(k): v for k, v in result.curves.items()},
+                "seconds": result.seconds,
+                "chunk_choices": result.chunk_choices,
+            },
+            indent=1,
+            default=float,
+        )
+    )
 
 
 CONFIG_KEYS = {"_doc", "task", "method", "preset", "epochs", "grid", "chunk_size", "patience", "overrides"}
@@ -234,8 +294,9 @@ def read_config(path) -> dict:
     if not isinstance(e, int) or isinstance(e, bool) or e < 1:
         raise DataError(f"{path}: field 'epochs': expected a positive integer, got {e!r}")
     if not isinstance(cfg["grid"], dict):
-        raise DataError(f"{path}: field 'grid': expected an object of name -> list of values, got "
-                        f"{type(cfg['grid']).__name__}")
+        raise DataError(
+            f"{path}: field 'grid': expected an object of name -> list of values, got {type(cfg['grid']).__name__}"
+        )
     c = cfg.get("chunk_size")
     if c is not None and c != "auto" and (not isinstance(c, int) or isinstance(c, bool) or c < 1):
         raise DataError(f"{path}: field 'chunk_size': expected a positive integer, 'auto' or null, got {c!r}")
@@ -263,27 +324,42 @@ def run_config(path, out: Path, chunk_size=None, log=print) -> StudyResult:
         base = task.make_config(method, spec.get("preset", "quick"), epochs=spec["epochs"], **spec.get("overrides", {}))
     except DataError as e:
         raise DataError(f"{path}: {e}") from None
-    result = run_study(task, base, spec["grid"], chunk_size=chunk_size if chunk_size is not None else spec.get("chunk_size"),
-                       patience=spec.get("patience"), log=log, source=f"{path}: field 'grid'",
-                       workdir=Path(out) / "checkpoints")
+    result = run_study(
+        task,
+        base,
+        spec["grid"],
+        chunk_size=chunk_size if chunk_size is not None else spec.get("chunk_size"),
+        patience=spec.get("patience"),
+        log=log,
+        source=f"{path}: field 'grid'",
+        workdir=Path(out) / "checkpoints",
+    )
     names = sorted(spec["grid"])
-    log(f"\nRanked settings ({task.NAME}, {method}, preset {spec.get('preset', 'quick')}, {spec['epochs']} epochs; "
-        f"val/test = {task.SCORE}; {result.seconds:.0f}s for {len(result.rows)} settings)")
+    log(
+        f"\nRanked settings ({task.NAME}, {method}, preset {spec.get('preset', 'quick')}, {spec['epochs']} epochs; "
+        f"val/test = {task.SCORE}; {result.seconds:.0f}s for {len(result.rows)} settings)"
+    )
     log(f"{'rank':>4} {'#':>3} " + "".join(f"{n:>14}" for n in names) + f"{'val':>10}{'test':>10}{'epochs':>8}")
     for r, row in enumerate(result.rows, 1):
-        log(f"{r:>4} {row['setting']:>3} " + "".join(f"{str(row[n]):>14}" for n in names)
-            + f"{row['val']:>10.2f}{row['test']:>10.2f}{row['epochs_run']:>8}")
+        log(
+            f"{r:>4} {row['setting']:>3} "
+            + "".join(f"{str(row[n]):>14}" for n in names)
+            + f"{row['val']:>10.2f}{row['test']:>10.2f}{row['epochs_run']:>8}"
+        )
     out = Path(out)
     save_tables(result, task, out, spec["grid"])
     plots(result, spec["grid"], out, task.NAME, task.SCORE)
     best = result.best
     from dancejax.data import load_dataset
 
-    best_dir = save_model(out / f"best_{task.NAME}", task, result.configs[best], result.variables[best],
-                          styles=load_dataset().styles)
+    best_dir = save_model(
+        out / f"best_{task.NAME}", task, result.configs[best], result.variables[best], styles=load_dataset().styles
+    )
     restored = load_model(best_dir)
-    log(f"best setting #{best} saved as {best_dir}; restored, its test score is "
-        f"{result.rows[0]['test']:.2f} ({task.SCORE}); evaluate it with: dancejax evaluate {best_dir}")
+    log(
+        f"best setting #{best} saved as {best_dir}; restored, its test score is "
+        f"{result.rows[0]['test']:.2f} ({task.SCORE}); evaluate it with: dancejax evaluate {best_dir}"
+    )
     log(f"saved {out}/study_{task.NAME}.csv, .json, study_{task.NAME}_curves.png, study_{task.NAME}_hparams.png")
     del restored
     return result
@@ -307,8 +383,9 @@ def plots(result: StudyResult, grid, out: Path, name: str, score: str):
     fig.savefig(out / f"study_{name}_curves.png", dpi=100)
     plt.close(fig)
     varied = [n for n in sorted(grid) if len(grid[n]) > 1]
-    fig, axes = plt.subplots(1, max(len(varied), 1), figsize=(3.2 * max(len(varied), 1), 3.2), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, max(len(varied), 1), figsize=(3.2 * max(len(varied), 1), 3.2), sharey=True, squeeze=False
+    )
     for ax, n in zip(axes[0], varied):
         xs = [r[n] if np.isscalar(r[n]) else str(r[n]) for r in result.rows]
         ax.scatter(xs, [r["val"] for r in result.rows], s=14)

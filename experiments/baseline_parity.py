@@ -32,8 +32,10 @@ HORIZONS = (80, 160, 320, 400)
 
 def export_windows(path: Path, data: P.PredictionData):
     np.savez(path, train=data.train, val=data.val, test=np.concatenate(list(data.eval_sets.values())))
-    print(f"wrote {path}: train {data.train.shape}, val {data.val.shape}, "
-          f"test {sum(len(v) for v in data.eval_sets.values())} windows")
+    print(
+        f"wrote {path}: train {data.train.shape}, val {data.val.shape}, "
+        f"test {sum(len(v) for v in data.eval_sets.values())} windows"
+    )
 
 
 def mean_std(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +47,9 @@ def table(title: str, rows: list[dict], seeds):
     print(f"\n{title}")
     print(f"{'seed':<8}" + "".join(f"{str(h) + ' ms':>10}" for h in HORIZONS) + f"{'train s':>10}")
     for s, r in zip(seeds, rows):
-        print(f"{s!s:<8}" + "".join(f"{r[str(h)]:>10.2f}" for h in HORIZONS) + f"{r.get('seconds', float('nan')):>10.0f}")
+        print(
+            f"{s!s:<8}" + "".join(f"{r[str(h)]:>10.2f}" for h in HORIZONS) + f"{r.get('seconds', float('nan')):>10.0f}"
+        )
     m, sd = mean_std(rows)
     print(f"{'mean±std':<8}" + "".join(f"{f'{a:.2f}±{b:.2f}':>10}" for a, b in zip(m, sd)))
     return m, sd
@@ -60,25 +64,38 @@ def run(methods, seeds, out: Path, compare: Path | None, export: Path | None, it
         if iterations or epochs:
             import dataclasses
 
-            cfgs = [dataclasses.replace(c, **({"iterations": iterations} if iterations else {}),
-                                        **({"epochs": epochs} if epochs else {})) for c in cfgs]
+            cfgs = [
+                dataclasses.replace(
+                    c, **({"iterations": iterations} if iterations else {}), **({"epochs": epochs} if epochs else {})
+                )
+                for c in cfgs
+            ]
         data = P.load_data(ds, cfgs[0], per_style=None, styles=["salsa"])
         if export is not None:
             export_windows(export, data)
         from dancejax.models import model_fields
 
-        print(f"\n{method}: recipe 'original' ({model_fields(cfgs[0].model)}); {len(data.train)} training windows; "
-              f"protocol: {data.protocol}", flush=True)
+        print(
+            f"\n{method}: recipe 'original' ({model_fields(cfgs[0].model)}); {len(data.train)} training windows; "
+            f"protocol: {data.protocol}",
+            flush=True,
+        )
         res = fit(P, cfgs, data, workdir=out / method, validate=False, log_every=500)
         rows = []
         for c, v in zip(cfgs, res.variables):
             ev = P.evaluate(P.prepare(c, data), v, data)
-            rows.append({**{str(h): ev["overall"]["mpjpe_rel"][h] for h in HORIZONS},
-                         "seconds": res.seconds / len(cfgs)})
-        results[method] = {"seeds": list(seeds), "dancejax": rows, "protocol": data.protocol,
-                           "seconds_all_seeds": res.seconds}
-        m, sd = table(f"dancejax {method} (original recipe), salsa test, root-relative MPJPE (mm); {data.protocol}",
-                      rows, seeds)
+            rows.append(
+                {**{str(h): ev["overall"]["mpjpe_rel"][h] for h in HORIZONS}, "seconds": res.seconds / len(cfgs)}
+            )
+        results[method] = {
+            "seeds": list(seeds),
+            "dancejax": rows,
+            "protocol": data.protocol,
+            "seconds_all_seeds": res.seconds,
+        }
+        m, sd = table(
+            f"dancejax {method} (original recipe), salsa test, root-relative MPJPE (mm); {data.protocol}", rows, seeds
+        )
         if compare is not None:
             files = sorted(compare.glob(f"{method}_orig_seed*.json"))
             if not files:
@@ -86,19 +103,26 @@ def run(methods, seeds, out: Path, compare: Path | None, export: Path | None, it
                 continue
             orig = [json.loads(f.read_text()) for f in files]
             orows = [{**o["mpjpe_mm"], "seconds": o.get("train_seconds", float("nan"))} for o in orig]
-            om, osd = table(f"original {method} PyTorch code, same windows and recipe", orows,
-                            [o.get("seed", "?") for o in orig])
+            om, osd = table(
+                f"original {method} PyTorch code, same windows and recipe", orows, [o.get("seed", "?") for o in orig]
+            )
             results[method]["original"] = orows
             print(f"\n{'horizon':<10}{'dancejax':>16}{'original':>16}{'ratio':>8}   within 5 % | within seed spread")
             for i, h in enumerate(HORIZONS):
                 spread = 2 * max(sd[i], osd[i])
                 ok5 = abs(m[i] / om[i] - 1) <= 0.05
                 oks = abs(m[i] - om[i]) <= spread
-                print(f"{str(h) + ' ms':<10}{m[i]:>10.2f}±{sd[i]:<5.2f}{om[i]:>10.2f}±{osd[i]:<5.2f}{m[i] / om[i]:>8.3f}"
-                      f"   {'yes' if ok5 else 'no':>9} | {'yes' if oks else 'no'}")
-    rows = [{"method": m, "who": who, "seed": s, **{f"{h}ms": round(r[str(h)], 3) for h in HORIZONS}}
-            for m, res in results.items() for who in ("dancejax", "original") if who in res
-            for s, r in zip(res["seeds"] if who == "dancejax" else range(len(res[who])), res[who])]
+                print(
+                    f"{str(h) + ' ms':<10}{m[i]:>10.2f}±{sd[i]:<5.2f}{om[i]:>10.2f}±{osd[i]:<5.2f}{m[i] / om[i]:>8.3f}"
+                    f"   {'yes' if ok5 else 'no':>9} | {'yes' if oks else 'no'}"
+                )
+    rows = [
+        {"method": m, "who": who, "seed": s, **{f"{h}ms": round(r[str(h)], 3) for h in HORIZONS}}
+        for m, res in results.items()
+        for who in ("dancejax", "original")
+        if who in res
+        for s, r in zip(res["seeds"] if who == "dancejax" else range(len(res[who])), res[who])
+    ]
     if rows:
         write_csv(out / "parity.csv", rows)
     (out / "parity.json").write_text(json.dumps(results, indent=1, default=float))
@@ -118,5 +142,12 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if len(a.seeds) < 1:
         ap.error("give at least one seed")
-    run(a.methods, a.seeds, Path(a.out), Path(a.compare) if a.compare else None,
-        Path(a.export_windows) if a.export_windows else None, a.iterations, a.epochs)
+    run(
+        a.methods,
+        a.seeds,
+        Path(a.out),
+        Path(a.compare) if a.compare else None,
+        Path(a.export_windows) if a.export_windows else None,
+        a.iterations,
+        a.epochs,
+    )

@@ -1,7 +1,8 @@
 """Train one model into a run folder: the ``dancejax train`` command (see ``dancejax train --help``).
 
     python experiments/train.py --task recognition --method mkff_stgcn --preset quick --run runs/mkff
-    XLA_FLAGS=--xla_force_host_platform_device_count=4 python experiments/train.py --task prediction --preset quick --run runs/stga
+    XLA_FLAGS=--xla_force_host_platform_device_count=4 \
+        python experiments/train.py --task prediction --preset quick --run runs/stga
     # two hosts (or two processes on one machine), coordinator from the flags or JAX_COORDINATOR_ADDRESS:
     python experiments/train.py --task prediction --run runs/p --coordinator host0:1234 --num-processes 2 --process-id 0
 

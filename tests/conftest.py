@@ -7,6 +7,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 RAW = Path(os.environ.get("DANCEJAX_RAW", Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"))
 
 
+def pytest_configure(config):
+    # the persistent XLA compilation cache, as the command line uses it: tests that build the same
+    # train step in several runs (resume, studies against separate runs) compile it once
+    from dancejax.cli import enable_compilation_cache
+
+    enable_compilation_cache(log=lambda m: print(m))
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES

@@ -54,15 +54,22 @@ def sgd_parity(ref, run_ref, model, variables, inputs, loss_of, rename, lr=0.05,
     opt.step()
 
     def loss_fn(params):
-        out, upd = model.apply({"params": params, "batch_stats": variables.get("batch_stats", {})}, *inputs,
-                               train=True, mutable=["batch_stats"], rngs={"dropout": jax.random.key(0)}, **apply_kw)
+        out, upd = model.apply(
+            {"params": params, "batch_stats": variables.get("batch_stats", {})},
+            *inputs,
+            train=True,
+            mutable=["batch_stats"],
+            rngs={"dropout": jax.random.key(0)},
+            **apply_kw,
+        )
         return loss_of(out), upd.get("batch_stats", {})
 
     grads, stats = jax.grad(loss_fn, has_aux=True)(variables["params"])
     new = jax.tree_util.tree_map(lambda p, g: p - lr * g, variables["params"], grads)
     ours = jax.tree_util.tree_map(np.asarray, {"params": new, "batch_stats": stats})
-    theirs = import_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()}, ours, rename=rename,
-                               ignore=ignore)
+    theirs = import_state_dict(
+        {k: v.detach().numpy() for k, v in ref.state_dict().items()}, ours, rename=rename, ignore=ignore
+    )
     for coll in ours:
         for a, b in zip(jax.tree_util.tree_leaves(ours[coll]), jax.tree_util.tree_leaves(theirs.get(coll, {}))):
             np.testing.assert_allclose(a, b, atol=1e-4, rtol=0)
@@ -70,12 +77,14 @@ def sgd_parity(ref, run_ref, model, variables, inputs, loss_of, rename, lr=0.05,
 
 # ------------------------------------------------------------------ siMLPe
 
+
 def simlpe_pair(blocks=4):
     ref = TorchSiMLPe(obs=10, joints=14, dims=3, blocks=blocks, horizon=10)
     perturb(ref)
     model = SiMLPe(obs=10, pred=10, blocks=blocks)
-    variables = import_state_dict(ref.state_dict(), template(model, jnp.zeros((1, 10, 14, 3))),
-                                  rename=simlpe_module.torch_rename)
+    variables = import_state_dict(
+        ref.state_dict(), template(model, jnp.zeros((1, 10, 14, 3))), rename=simlpe_module.torch_rename
+    )
     return ref, model, variables, torch.randn(3, 10, 42)
 
 
@@ -112,18 +121,27 @@ def test_simlpe_rollout_matches_chunks():
 def test_simlpe_sgd_step_parity():
     ref, model, variables, x = simlpe_pair()
     xj = jnp.asarray(x.numpy()).reshape(3, 10, 14, 3)
-    sgd_parity(ref, lambda: ref(x).reshape(3, 10, 14, 3), model, variables, (xj,), lambda o: (o ** 2).mean(),
-               simlpe_module.torch_rename)
+    sgd_parity(
+        ref,
+        lambda: ref(x).reshape(3, 10, 14, 3),
+        model,
+        variables,
+        (xj,),
+        lambda o: (o**2).mean(),
+        simlpe_module.torch_rename,
+    )
 
 
 # ------------------------------------------------------------------ LTD
+
 
 def ltd_pair(dct_n=15, hidden=16, stages=2):
     ref = TorchLTD(dct_n, hidden, stages, 42)
     perturb(ref)
     model = LTD(obs=10, pred=10, dct_n=dct_n, hidden=hidden, stages=stages)
-    variables = import_state_dict(ref.state_dict(), template(model, jnp.zeros((1, 10, 14, 3))),
-                                  rename=ltd_module.torch_rename)
+    variables = import_state_dict(
+        ref.state_dict(), template(model, jnp.zeros((1, 10, 14, 3))), rename=ltd_module.torch_rename
+    )
     return ref, model, variables, torch.randn(4, 10, 42)
 
 
@@ -153,8 +171,16 @@ def test_ltd_sgd_step_parity():
             m.p = 0.0
     model = model.clone(dropout=0.0)
     xj = jnp.asarray(x.numpy()).reshape(4, 10, 14, 3)
-    sgd_parity(ref, lambda: ref.predict(x, 10).reshape(4, 20, 14, 3), model, variables, (xj,),
-               lambda o: (o ** 2).mean(), ltd_module.torch_rename, full=True)
+    sgd_parity(
+        ref,
+        lambda: ref.predict(x, 10).reshape(4, 20, 14, 3),
+        model,
+        variables,
+        (xj,),
+        lambda o: (o**2).mean(),
+        ltd_module.torch_rename,
+        full=True,
+    )
 
 
 def test_state_dict_errors_name_key_and_shapes():
@@ -168,12 +194,16 @@ def test_state_dict_errors_name_key_and_shapes():
     with pytest.raises(DataError, match=r"missing keys.*gc7/att"):
         import_state_dict(missing, tpl, rename=ltd_module.torch_rename)
     bad = {**sd, "gc1.weight": np.zeros((20, 16), np.float32)}
-    with pytest.raises(DataError, match=r"gc1\.weight: shape mismatch: state dict \(20, 16\), dancejax parameter "
-                                        r"gc1/weight \(15, 16\)"):
+    with pytest.raises(
+        DataError,
+        match=r"gc1\.weight: shape mismatch: state dict \(20, 16\), dancejax parameter "
+        r"gc1/weight \(15, 16\)",
+    ):
         import_state_dict(bad, tpl, rename=ltd_module.torch_rename)
 
 
 # ------------------------------------------------------------------ DMGNN
+
 
 def dmgnn_pair(dropouts=None):
     from dancejax.models import DMGNN
@@ -183,8 +213,12 @@ def dmgnn_pair(dropouts=None):
     ref = TorchDMGNN(obs=10, pred=10, hidden=32)
     perturb(ref, 0.05)
     model = DMGNN(obs=10, pred=10, hidden=32, **(dropouts or {}))
-    variables = import_state_dict(ref.state_dict(), template(model, jnp.zeros((1, 10, 14, 3))),
-                                  rename=dmgnn_module.torch_rename, ignore=dmgnn_module.TORCH_BUFFERS)
+    variables = import_state_dict(
+        ref.state_dict(),
+        template(model, jnp.zeros((1, 10, 14, 3))),
+        rename=dmgnn_module.torch_rename,
+        ignore=dmgnn_module.TORCH_BUFFERS,
+    )
     return ref, model, variables, torch.randn(3, 10, 14, 3) * 0.3
 
 
@@ -208,11 +242,21 @@ def test_dmgnn_sgd_step_parity():
         if isinstance(m, torch.nn.Dropout):
             m.p = 0.0
     ref.decoder.noise = 0.0
-    sgd_parity(ref, lambda: ref(x), model, variables, (jnp.asarray(x.numpy()),), lambda o: (o ** 2).mean(),
-               dmgnn_module.torch_rename, lr=1e-3, ignore=dmgnn_module.TORCH_BUFFERS)
+    sgd_parity(
+        ref,
+        lambda: ref(x),
+        model,
+        variables,
+        (jnp.asarray(x.numpy()),),
+        lambda o: (o**2).mean(),
+        dmgnn_module.torch_rename,
+        lr=1e-3,
+        ignore=dmgnn_module.TORCH_BUFFERS,
+    )
 
 
 # ------------------------------------------------------------------ HBRNN
+
 
 def hbrnn_pair():
     from dancejax.models import HBRNN
@@ -236,5 +280,12 @@ def test_hbrnn_forward_parity():
 
 def test_hbrnn_sgd_step_parity():
     ref, model, variables, x, c = hbrnn_pair()
-    sgd_parity(ref, lambda: ref(x, c), model, variables, (jnp.asarray(x.numpy()), jnp.asarray(c.numpy())),
-               lambda o: (o[0] ** 2).mean() + (o[1] ** 2).mean(), None)
+    sgd_parity(
+        ref,
+        lambda: ref(x, c),
+        model,
+        variables,
+        (jnp.asarray(x.numpy()), jnp.asarray(c.numpy())),
+        lambda o: (o[0] ** 2).mean() + (o[1] ** 2).mean(),
+        None,
+    )

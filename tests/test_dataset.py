@@ -45,7 +45,7 @@ def test_windows_fixed_shape(ds):
     assert w.positions.shape[1:] == (32, 14, 3) and w.positions.dtype == np.float32
     assert (w.style >= 0).all() and len(w.style) == len(w.positions)
     t = takes[w.take[5]]
-    np.testing.assert_array_equal(w.positions[5], t.positions[w.start[5]:w.start[5] + 32])
+    np.testing.assert_array_equal(w.positions[5], t.positions[w.start[5] : w.start[5] + 32])
     with pytest.raises(DataError, match="shorter than the window"):
         take_windows(takes, 10_000, 1, ds.styles)
     with pytest.raises(DataError, match="unknown split"):
@@ -75,8 +75,10 @@ def test_rotation_and_flip_preserve_bone_lengths(d):
     f = flip(key, x, p=1.0)
     # a flip maps each bone to its mirror bone: lengths are permuted, not changed
     perm = LSP14.flip_permutation
-    mirror = [LSP14.edges.index(e) if e in LSP14.edges else LSP14.edges.index(e[::-1])
-              for e in [(perm[a], perm[b]) for a, b in LSP14.edges]]
+    mirror = [
+        LSP14.edges.index(e) if e in LSP14.edges else LSP14.edges.index(e[::-1])
+        for e in [(perm[a], perm[b]) for a, b in LSP14.edges]
+    ]
     np.testing.assert_allclose(np.asarray(bone_lengths(f)), bl[:, mirror], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.asarray(flip(key, f, p=1.0)), x, atol=1e-6)
     s = np.asarray(bone_lengths(scale(key, x, 0.2)))
@@ -98,13 +100,15 @@ def test_noise_simulator_matches_real_detector(ds):
     gt = np.concatenate([s.gt for s in d], 1)
     real = error_table(np.concatenate([s.det for s in d], 1), np.concatenate([s.conf for s in d], 1), gt)
     x, c = jax.jit(jax.vmap(lambda k, g: simulate_detections(k, g, params)))(
-        jax.random.split(jax.random.key(0), gt.shape[0]), gt)
+        jax.random.split(jax.random.key(0), gt.shape[0]), gt
+    )
     sim = error_table(np.asarray(x), np.asarray(c), gt)
     np.testing.assert_allclose(sim["median_px"], real["median_px"], rtol=0.3)
     np.testing.assert_allclose(sim["miss"], real["miss"], atol=0.08)
     assert ((np.asarray(c) >= 0) & (np.asarray(c) <= 1)).all()
     # the simulated misses are exactly the joints the model input treats as undetected
     from dancejax.recognition import MISSING
+
     c = np.asarray(c)
     undetected = c <= MISSING
     assert (c[undetected] == 0).all() and (c[~undetected] > MISSING).all()

@@ -6,12 +6,24 @@ import pytest
 
 from dancejax.data.dataset import cut_windows
 from dancejax.errors import DataError
-from dancejax.io import (load_restricted_pickle, project, read_asf_amc, read_bvh, read_bvh_motion, read_cameras,
-                         read_coco_keypoints, read_frames_json, read_keypoints2d, read_keypoints3d, read_npz,
-                         write_frames_json, write_npz)
+from dancejax.io import (
+    load_restricted_pickle,
+    project,
+    read_asf_amc,
+    read_bvh,
+    read_bvh_motion,
+    read_cameras,
+    read_coco_keypoints,
+    read_frames_json,
+    read_keypoints2d,
+    read_keypoints3d,
+    read_npz,
+    write_frames_json,
+    write_npz,
+)
 from dancejax.io.bvh import CMU_BVH_SCALE, bvh_forward_kinematics
 from dancejax.sequence import PoseSequence, canonical, resample, to_lsp14
-from dancejax.skeleton import CMU31, LSP14
+from dancejax.skeleton import CMU31
 
 AIST = "gBR_sBM_cAll_d04_mBR2_ch08"
 
@@ -114,8 +126,13 @@ def test_coco_annotation_json(tmp_path):
     kp = np.arange(51, dtype=float).reshape(17, 3)
     kp[:, 2] = 2
     kp[3, 2] = 0
-    doc = {"images": [{"id": 1}, {"id": 2}], "annotations": [
-        {"image_id": 2, "keypoints": kp.reshape(-1).tolist()}, {"image_id": 1, "keypoints": kp.reshape(-1).tolist()}]}
+    doc = {
+        "images": [{"id": 1}, {"id": 2}],
+        "annotations": [
+            {"image_id": 2, "keypoints": kp.reshape(-1).tolist()},
+            {"image_id": 1, "keypoints": kp.reshape(-1).tolist()},
+        ],
+    }
     p = tmp_path / "coco.json"
     p.write_text(json.dumps(doc))
     s = read_coco_keypoints(p, fps=30)
@@ -147,6 +164,7 @@ def test_resample_interpolates_not_drops():
 
 # ---- bad input: a clear error naming the file and the problem ----
 
+
 def test_truncated_bvh(tmp_path, fixtures):
     text = (fixtures / "131_01_head.bvh").read_text()
     p = tmp_path / "cut.bvh"
@@ -160,9 +178,9 @@ def test_truncated_bvh(tmp_path, fixtures):
 
 def test_amc_with_missing_bone(tmp_path, fixtures):
     lines = (fixtures / "05_02_head.amc").read_text().splitlines()
-    drop = next(i for i, l in enumerate(lines) if l.startswith("rtibia"))
+    drop = next(i for i, line in enumerate(lines) if line.startswith("rtibia"))
     p = tmp_path / "missing.amc"
-    p.write_text("\n".join(lines[:drop] + lines[drop + 1:]))
+    p.write_text("\n".join(lines[:drop] + lines[drop + 1 :]))
     with pytest.raises(DataError, match=r"missing\.amc.*'rtibia'.*frame 1 has no line"):
         read_asf_amc(fixtures / "05.asf", p, fps=120)
 
@@ -187,16 +205,26 @@ def test_nan_coordinates(tmp_path):
 def test_wrong_joint_count(tmp_path):
     with pytest.raises(DataError, match="layout 'lsp14' has 14 joints, but the data has 17"):
         PoseSequence(np.zeros((4, 17, 2)), None, 25, "lsp14")
-    doc = {"format": "dancejax-frames", "version": 1, "layout": "lsp14", "fps": 25,
-           "frames": [{"frame": 0, "keypoints": [[0, 0, 1]] * 13}]}
+    doc = {
+        "format": "dancejax-frames",
+        "version": 1,
+        "layout": "lsp14",
+        "fps": 25,
+        "frames": [{"frame": 0, "keypoints": [[0, 0, 1]] * 13}],
+    }
     (tmp_path / "f.json").write_text(json.dumps(doc))
     with pytest.raises(DataError, match=r"f\.json.*frames\[0\]\.keypoints.*14 rows"):
         read_frames_json(tmp_path / "f.json")
 
 
 def test_unknown_layout_in_file(tmp_path):
-    doc = {"format": "dancejax-frames", "version": 1, "layout": "h36m-99", "fps": 25,
-           "frames": [{"frame": 0, "keypoints": [[0, 0, 1]] * 14}]}
+    doc = {
+        "format": "dancejax-frames",
+        "version": 1,
+        "layout": "h36m-99",
+        "fps": 25,
+        "frames": [{"frame": 0, "keypoints": [[0, 0, 1]] * 14}],
+    }
     (tmp_path / "f.json").write_text(json.dumps(doc))
     with pytest.raises(DataError, match="unknown skeleton layout 'h36m-99'"):
         read_frames_json(tmp_path / "f.json")
@@ -235,6 +263,7 @@ def test_pickle_that_builds_anything_but_arrays(tmp_path, capsys):
         load_restricted_pickle(p)
     assert "pwned" not in capsys.readouterr().out
     import os
+
     p.write_bytes(pickle.dumps({"x": os.getcwd}))
     with pytest.raises(DataError, match="refusing to unpickle posix.getcwd"):
         read_keypoints3d(p)

@@ -33,8 +33,9 @@ def test_temporal_conv(impl, stride, dilation, k):
     x = rng.normal(size=(2, 17, 5, 4))
     w = rng.normal(size=(k, 4, 6))
     b = rng.normal(size=(6,))
-    y = F.temporal_conv(jnp.asarray(x, jnp.float32), jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32),
-                        stride, dilation, impl)
+    y = F.temporal_conv(
+        jnp.asarray(x, jnp.float32), jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32), stride, dilation, impl
+    )
     np.testing.assert_allclose(y, np_temporal_conv(x, w, b, stride, dilation), rtol=RTOL, atol=1e-4)
     assert y.shape[1] == F.temporal_output_length(17, k, stride, dilation)
 
@@ -105,8 +106,9 @@ def test_batchnorm_conventions(unbiased):
     np.testing.assert_allclose(upd["batch_stats"]["mean"], 0.9 * 0 + 0.1 * mean, rtol=1e-5)
     np.testing.assert_allclose(upd["batch_stats"]["var"], 0.9 * 1 + 0.1 * run_var, rtol=1e-5)
     ye = bn.apply({**v, **upd}, x, train=False)
-    np.testing.assert_allclose(ye, (x - upd["batch_stats"]["mean"]) / np.sqrt(upd["batch_stats"]["var"] + 1e-5),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        ye, (x - upd["batch_stats"]["mean"]) / np.sqrt(upd["batch_stats"]["var"] + 1e-5), rtol=1e-4, atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("impl", F.TEMPORAL_IMPLS)
@@ -115,9 +117,18 @@ def test_temporal_conv_nvtc_layout(impl):
     x = rng.normal(size=(2, 13, 5, 4))
     w = rng.normal(size=(9, 4, 6))
     b = rng.normal(size=(6,))
-    y = F.temporal_conv(jnp.asarray(x.transpose(0, 2, 1, 3), jnp.float32), jnp.asarray(w, jnp.float32),
-                        jnp.asarray(b, jnp.float32), 2, 1, impl, layout="nvtc")
-    np.testing.assert_allclose(np.asarray(y).transpose(0, 2, 1, 3), np_temporal_conv(x, w, b, 2, 1), rtol=RTOL, atol=1e-4)
+    y = F.temporal_conv(
+        jnp.asarray(x.transpose(0, 2, 1, 3), jnp.float32),
+        jnp.asarray(w, jnp.float32),
+        jnp.asarray(b, jnp.float32),
+        2,
+        1,
+        impl,
+        layout="nvtc",
+    )
+    np.testing.assert_allclose(
+        np.asarray(y).transpose(0, 2, 1, 3), np_temporal_conv(x, w, b, 2, 1), rtol=RTOL, atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("order", ["project_first", "aggregate_first"])
@@ -127,8 +138,12 @@ def test_graph_conv_nvtc_layout(order):
     x = rng.normal(size=(2, 6, 14, 5))
     w = rng.normal(size=(3, 5, 7))
     b = rng.normal(size=(3, 7))
-    y = F.graph_conv(jnp.asarray(x.transpose(0, 2, 1, 3), jnp.float32), *(jnp.asarray(z, jnp.float32) for z in (a, w, b)),
-                     order=order, layout="nvtc")
+    y = F.graph_conv(
+        jnp.asarray(x.transpose(0, 2, 1, 3), jnp.float32),
+        *(jnp.asarray(z, jnp.float32) for z in (a, w, b)),
+        order=order,
+        layout="nvtc",
+    )
     np.testing.assert_allclose(np.asarray(y).transpose(0, 2, 1, 3), np_graph_conv(x, a, w, b), rtol=RTOL, atol=1e-4)
 
 
@@ -140,8 +155,17 @@ def test_temporal_conv_input_shorter_than_kernel(layout):
     w = rng.normal(size=(9, 4, 6))
     b = rng.normal(size=(6,))
     xi = x if layout == "ntvc" else x.transpose(0, 2, 1, 3)
-    y = np.asarray(F.temporal_conv(jnp.asarray(xi, jnp.float32), jnp.asarray(w, jnp.float32),
-                                   jnp.asarray(b, jnp.float32), 1, 1, "conv1d", layout))
+    y = np.asarray(
+        F.temporal_conv(
+            jnp.asarray(xi, jnp.float32),
+            jnp.asarray(w, jnp.float32),
+            jnp.asarray(b, jnp.float32),
+            1,
+            1,
+            "conv1d",
+            layout,
+        )
+    )
     y = y if layout == "ntvc" else y.transpose(0, 2, 1, 3)
     np.testing.assert_allclose(y, np_temporal_conv(x, w, b, 1, 1), rtol=RTOL, atol=1e-4)
 

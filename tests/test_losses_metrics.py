@@ -57,7 +57,7 @@ def test_pck_by_hand():
 
 def test_savgol_keeps_polynomials_and_smooths_noise():
     t = np.arange(30, dtype=float)
-    quad = 0.1 * t ** 2 - t + 3
+    quad = 0.1 * t**2 - t + 3
     np.testing.assert_allclose(savgol(quad[:, None], 7, 2)[3:-3, 0], quad[3:-3], atol=1e-9)
     np.testing.assert_allclose(savgol_coefficients(5, 1), np.full(5, 0.2))
     noisy = np.random.default_rng(0).normal(size=(200, 1))

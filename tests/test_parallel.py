@@ -16,18 +16,35 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--task", "prediction", "--preset", "test", "--epochs", "2", "--batch-size", "32", "--max-train-windows", "320",
-        "--no-eval"]
+ARGS = [
+    "--task",
+    "prediction",
+    "--preset",
+    "test",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "32",
+    "--max-train-windows",
+    "320",
+    "--no-eval",
+]
 
 
 def run_train(tmp_path, name, devices, extra=(), env_extra=None):
-    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "JAX_PLATFORMS": "cpu",
-           **(env_extra or {})}
+    env = {
+        **os.environ,
+        "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+        "JAX_PLATFORMS": "cpu",
+        **(env_extra or {}),
+    }
     out = tmp_path / f"{name}.json"
     if "--run" not in extra:
         extra = [*extra, "--run", str(tmp_path / f"run_{name}")]
     cmd = [sys.executable, str(ROOT / "experiments" / "train.py"), *ARGS, "--losses-json", str(out), *extra]
-    return subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), out
+    return subprocess.Popen(
+        cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ), out
 
 
 def finish(proc):
@@ -66,9 +83,24 @@ def free_port():
 
 def test_two_processes_match_single_process(single, tmp_path):
     port = free_port()
-    procs = [run_train(tmp_path, f"proc{i}", 2, ["--coordinator", f"localhost:{port}", "--num-processes", "2",
-                                                 "--process-id", str(i), "--run", str(tmp_path / "ck")])
-             for i in range(2)]
+    procs = [
+        run_train(
+            tmp_path,
+            f"proc{i}",
+            2,
+            [
+                "--coordinator",
+                f"localhost:{port}",
+                "--num-processes",
+                "2",
+                "--process-id",
+                str(i),
+                "--run",
+                str(tmp_path / "ck"),
+            ],
+        )
+        for i in range(2)
+    ]
     texts = [finish(p) for p, _ in procs]
     assert "2 process(es), 4 device(s) in the mesh" in texts[0]
     compare(single, json.loads(procs[0][1].read_text()))

@@ -1,17 +1,15 @@
-import dataclasses
-
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from dancejax import prediction as P
 from dancejax.data import load_dataset
+from dancejax.data.pipeline import augment_prediction, to_frame
 from dancejax.dct import dct_matrix, idct_matrix
 from dancejax.errors import DataError
 from dancejax.graph import connection_graph, symmetric_graph
-from dancejax import prediction as P
-from dancejax.data.pipeline import augment_prediction, to_frame
 from dancejax.metrics import horizons_ms, prediction_errors
 from dancejax.models import PREDICTORS, build
 from dancejax.models.ggru import ggru_rollout, ggru_step
@@ -64,8 +62,14 @@ def test_global_attention_shape_and_adaptive_rows():
 def test_ggru_scan_equals_unrolled_loop():
     rng = np.random.default_rng(0)
     j, h, d, n, steps = 14, 6, 3, 2, 7
-    p = {"A_h": rng.normal(size=(j, j)), "W": rng.normal(size=(2 * d, 3 * h)), "U": rng.normal(size=(h, 3 * h)),
-         "b": rng.normal(size=(3 * h,)), "W_out": rng.normal(size=(h, d)) * 0.1, "b_out": rng.normal(size=(d,)) * 0.1}
+    p = {
+        "A_h": rng.normal(size=(j, j)),
+        "W": rng.normal(size=(2 * d, 3 * h)),
+        "U": rng.normal(size=(h, 3 * h)),
+        "b": rng.normal(size=(3 * h,)),
+        "W_out": rng.normal(size=(h, d)) * 0.1,
+        "b_out": rng.normal(size=(d,)) * 0.1,
+    }
     p = {k: jnp.asarray(v, jnp.float32) for k, v in p.items()}
     carry = tuple(jnp.asarray(rng.normal(size=s), jnp.float32) for s in ((n, j, h), (n, j, d), (n, j, d)))
     scanned = jax.jit(ggru_rollout, static_argnums=4)(p, *carry, steps)
@@ -76,8 +80,12 @@ def test_ggru_scan_equals_unrolled_loop():
     np.testing.assert_allclose(scanned, jnp.stack(outs, 1), rtol=1e-5, atol=1e-5)
 
 
-SMALL = {"stga_net": {"width": 16, "blocks": 2}, "ltd": {"hidden": 16, "stages": 2}, "dmgnn": {"hidden": 16},
-         "simlpe": {"blocks": 2}}
+SMALL = {
+    "stga_net": {"width": 16, "blocks": 2},
+    "ltd": {"hidden": 16, "stages": 2},
+    "dmgnn": {"hidden": 16},
+    "simlpe": {"blocks": 2},
+}
 
 
 @pytest.mark.parametrize("kind", sorted(set(PREDICTORS) - {"dmgnn"}))
@@ -91,9 +99,10 @@ def test_models_shape_and_finite_gradient(kind):
         return
 
     def loss(params):
-        out, _ = model.apply({**v, "params": params}, x, train=True, rngs={"dropout": jax.random.key(3)},
-                             mutable=["batch_stats"])
-        return (out ** 2).mean()
+        out, _ = model.apply(
+            {**v, "params": params}, x, train=True, rngs={"dropout": jax.random.key(3)}, mutable=["batch_stats"]
+        )
+        return (out**2).mean()
 
     g = jax.grad(loss)(v["params"])
     leaves = jax.tree_util.tree_leaves(g)
@@ -171,12 +180,20 @@ def test_recipes_match_the_originals():
     s = P.make_config("simlpe", "original")
     assert (s.batch_size, s.iterations, s.loss, s.model.blocks) == (256, 40000, "mpjpe_velocity", 48)
     from dancejax.train.optim import learning_rate
+
     lr = [float(learning_rate(s.optim, s.optim.lr, s.optim.lr_decay, k, 17)) for k in (0, 1, 30001, 30002)]
     np.testing.assert_allclose(lr, [1e-5, 3e-4, 3e-4, 1e-5], rtol=1e-6)
     t = P.make_config("ltd", "original")
-    assert (t.batch_size, t.epochs, t.units, t.model.dct_n, t.model.hidden, t.model.stages) == (16, 50, 1000.0, 15, 256, 12)
+    assert (t.batch_size, t.epochs, t.units, t.model.dct_n, t.model.hidden, t.model.stages) == (
+        16,
+        50,
+        1000.0,
+        15,
+        256,
+        12,
+    )
     lr = [float(learning_rate(t.optim, t.optim.lr, t.optim.lr_decay, e * 10, 10)) for e in range(4)]
-    np.testing.assert_allclose(lr, [5e-4, 5e-4 * 0.96, 5e-4 * 0.96, 5e-4 * 0.96 ** 2], rtol=1e-6)
+    np.testing.assert_allclose(lr, [5e-4, 5e-4 * 0.96, 5e-4 * 0.96, 5e-4 * 0.96**2], rtol=1e-6)
     d = P.make_config("dmgnn", "original")
     assert (d.batch_size, d.iterations, d.loss, d.normalize, d.optim.clip_norm) == (32, 40000, "l1", True, 0.5)
 

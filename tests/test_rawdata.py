@@ -4,7 +4,6 @@ a reason, on a user's clone without it; CI has it and runs them."""
 import re
 
 import numpy as np
-import pytest
 
 from dancejax.data.build import assign_splits, build
 from dancejax.data.dataset import DanceDataset

@@ -35,8 +35,9 @@ def test_vmapped_study_equals_separate_runs(data):
     rescales the zero-up-to-rounding gradient of biases that feed a BatchNorm to full
     steps, and the top-k hard-joint term flips its selection at near-ties; those two are
     kept out of this check on purpose: SGD (the paper's optimizer) and top_k = 0."""
-    base = R.make_config("mkff_stgcn", "test", optim=OptimConfig("sgd", lr=0.01, momentum=0.9, lr_decay=0.95),
-                         top_k=0, seed=5)
+    base = R.make_config(
+        "mkff_stgcn", "test", optim=OptimConfig("sgd", lr=0.01, momentum=0.9, lr_decay=0.95), top_k=0, seed=5
+    )
     grid = {"seed": [0, 1], "lr": [0.01, 0.04], "dropout": [0.3], "style_weight": [0.5], "noise_strength": [0.7]}
     res = run_study(R, base, grid, data=data, log=quiet)
     assert len(res.rows) == 4
@@ -83,8 +84,9 @@ def test_shape_settings_are_grouped_and_studies_resume(data, tmp_path):
 def test_auto_chunk_prints_its_choice():
     pdata = P.load_data(load_dataset(), P.make_config("stga_net", "test"), per_style=4)
     logs = []
-    res = run_study(P, P.make_config("stga_net", "test"), {"seed": [0, 1, 2, 3]}, data=pdata, chunk_size="auto",
-                    log=logs.append)
+    res = run_study(
+        P, P.make_config("stga_net", "test"), {"seed": [0, 1, 2, 3]}, data=pdata, chunk_size="auto", log=logs.append
+    )
     assert any("chunk size by measurement" in m for m in logs) and len(res.rows) == 4 and res.chunk_choices
 
 

@@ -3,8 +3,6 @@
 Tolerances: forward outputs relative error ≤ 1e-5 (float32, eval mode); parameters
 after one SGD step ≤ 1e-4 absolute."""
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -82,7 +80,9 @@ def test_convert_every_original_variant_to_a_saved_model(variant, tmp_path, caps
     from tests.reference.stgcn_mkff_stga import TorchTwoStreamSTGCN
 
     kw = dict(widths=(16, 16, 16, 16, 32, 32, 32, 64, 64, 64), **VARIANTS[variant])
-    ref = (TorchTwoStreamSTGCN(3, 7, "ntu25", **kw) if variant == "two_stream" else TorchSTGCN(3, 7, "ntu25", **kw)).eval()
+    ref = (
+        TorchTwoStreamSTGCN(3, 7, "ntu25", **kw) if variant == "two_stream" else TorchSTGCN(3, 7, "ntu25", **kw)
+    ).eval()
     randomize_buffers(ref)
     sd = ref.state_dict()
     if variant == "data_parallel":
@@ -100,8 +100,9 @@ def test_convert_every_original_variant_to_a_saved_model(variant, tmp_path, caps
 
 
 def mkff_pair(dropout=0.0):
-    model = MKFFSTGCN(widths=(16, 16, 32), strides=(1, 1, 1), mkff_width=16, mkff_heads=2, decoder_width=16,
-                      dropout=dropout)
+    model = MKFFSTGCN(
+        widths=(16, 16, 32), strides=(1, 1, 1), mkff_width=16, mkff_heads=2, decoder_width=16, dropout=dropout
+    )
     ref = TorchMKFFSTGCN(model, t=12)
     randomize_buffers(ref)
     template = jax.eval_shape(lambda: model.init(jax.random.key(0), jnp.zeros((1, 12, 14, 2)), jnp.ones((1, 12, 14))))
@@ -146,16 +147,20 @@ def sgd_step_parity(ref, model, variables, torch_inputs, loss_of, lr=0.05):
     jin = [jnp.asarray(t.numpy()) for t in torch_inputs]
 
     def loss_fn(params):
-        out, upd = model.apply({"params": params, "batch_stats": variables["batch_stats"]}, *jin, train=True,
-                               mutable=["batch_stats"])
+        out, upd = model.apply(
+            {"params": params, "batch_stats": variables["batch_stats"]}, *jin, train=True, mutable=["batch_stats"]
+        )
         return loss_of(out), upd["batch_stats"]
 
     grads, stats = jax.grad(loss_fn, has_aux=True)(variables["params"])
     new = jax.tree_util.tree_map(lambda p, g: p - lr * g, variables["params"], grads)
     template = jax.tree_util.tree_map(np.asarray, {"params": new, "batch_stats": stats})
-    after = import_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()}, template,
-                              ignore=tuple(k for k in ref.state_dict() if k.endswith((".graph", ".A")) or k == "A"),
-                              rename=getattr(ref, "rename", None))
+    after = import_state_dict(
+        {k: v.detach().numpy() for k, v in ref.state_dict().items()},
+        template,
+        ignore=tuple(k for k in ref.state_dict() if k.endswith((".graph", ".A")) or k == "A"),
+        rename=getattr(ref, "rename", None),
+    )
     for coll in ("params", "batch_stats"):
         for a, b in zip(jax.tree_util.tree_leaves(template[coll]), jax.tree_util.tree_leaves(after[coll])):
             np.testing.assert_allclose(a, b, atol=1e-4, rtol=0)
@@ -166,14 +171,14 @@ def test_mkff_stgcn_sgd_step_parity():
 
     def loss_of(out):
         refined, logits = out
-        return (refined ** 2).mean() + (logits ** 2).mean()
+        return (refined**2).mean() + (logits**2).mean()
 
     sgd_step_parity(ref, model, variables, (x, c), loss_of)
 
 
 def test_stga_net_sgd_step_parity():
     ref, model, variables, x = stga_pair()
-    sgd_step_parity(ref, model, variables, (x,), lambda out: (out ** 2).mean())
+    sgd_step_parity(ref, model, variables, (x,), lambda out: (out**2).mean())
 
 
 def test_stgcn_sgd_step_parity():
@@ -187,8 +192,9 @@ def test_stgcn_sgd_step_parity():
     model = STGCN(GraphConfig("lsp14"), (16, 16, 32), (1, 2, 1), num_classes=10)
     variables = {c: v["stream"] for c, v in variables.items()}
     ref.rename = stgcn_rename
-    sgd_step_parity(ref, _TorchLayoutInput(model), variables, (torch.randn(4, 3, 16, 14, 2),),
-                    lambda scores: (scores ** 2).mean())
+    sgd_step_parity(
+        ref, _TorchLayoutInput(model), variables, (torch.randn(4, 3, 16, 14, 2),), lambda scores: (scores**2).mean()
+    )
 
 
 class _TorchLayoutInput:
@@ -211,12 +217,17 @@ def test_bad_checkpoints(tmp_path):
     broken = dict(sd)
     del broken["st_gcn_networks.3.tcn.2.weight"]
     broken["st_gcn_networks.3.tcn.9.weight"] = np.zeros(3)
-    with pytest.raises(DataError, match=r"missing keys.*stream/block_3/tcn_conv/kernel.*unexpected keys.*tcn\.9\.weight"):
+    with pytest.raises(
+        DataError, match=r"missing keys.*stream/block_3/tcn_conv/kernel.*unexpected keys.*tcn\.9\.weight"
+    ):
         import_stgcn(broken, "ntu25")
     bad_shape = dict(sd)
     bad_shape["st_gcn_networks.0.gcn.conv.weight"] = np.zeros((192, 2, 1, 1), np.float32)
-    with pytest.raises(DataError, match=r"st_gcn_networks\.0\.gcn\.conv\.weight: shape mismatch: state dict "
-                                        r"\(192, 2, 1, 1\), dancejax parameter \(3, 3, 64\)"):
+    with pytest.raises(
+        DataError,
+        match=r"st_gcn_networks\.0\.gcn\.conv\.weight: shape mismatch: state dict "
+        r"\(192, 2, 1, 1\), dancejax parameter \(3, 3, 64\)",
+    ):
         import_stgcn(bad_shape, "ntu25")
     with pytest.raises(DataError, match="adjacency 'A'.*matches none of dancejax's openpose18 partitions"):
         import_stgcn(sd, "openpose18")

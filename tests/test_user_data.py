@@ -30,13 +30,16 @@ def test_ntu_skeleton_reader(fixtures):
     assert ntu.stgcn_input(path).shape == (2, 6, 25, 3)
 
 
-@pytest.mark.parametrize("edit,match", [
-    (lambda t: t.replace("\n25\n", "\n24\n", 1), "expected 25 joints, got 24"),
-    (lambda t: "\n".join(t.split("\n")[:40]), "file ends early"),
-    (lambda t: t.replace(" 2\n", " x\n", 1), "expected numbers"),
-    (lambda t: "9999999\n" + t.split("\n", 1)[1], "frame count"),
-    (lambda t: t.replace("\n1\n", "\n77\n", 1), "body count.*expected 0..16"),
-])
+@pytest.mark.parametrize(
+    "edit,match",
+    [
+        (lambda t: t.replace("\n25\n", "\n24\n", 1), "expected 25 joints, got 24"),
+        (lambda t: "\n".join(t.split("\n")[:40]), "file ends early"),
+        (lambda t: t.replace(" 2\n", " x\n", 1), "expected numbers"),
+        (lambda t: "9999999\n" + t.split("\n", 1)[1], "frame count"),
+        (lambda t: t.replace("\n1\n", "\n77\n", 1), "body count.*expected 0..16"),
+    ],
+)
 def test_ntu_skeleton_bad_files(fixtures, tmp_path, edit, match):
     text = (fixtures / FORMATS / "ntu_S001C001P001R001A001_head.skeleton").read_text()
     bad = tmp_path / "bad.skeleton"
@@ -54,10 +57,12 @@ def test_kinetics_json_reader(fixtures, tmp_path):
     assert x.shape == (2, 5, 18, 3) and np.allclose(x[0, :, 16:], 0.0)
     assert canonical(seq).layout == "lsp14"
     d = json.loads(path.read_text())
-    for mutate, match in ((lambda d: d.pop("data"), "'data' list"),
-                          (lambda d: d["data"][0]["skeleton"][0].update(pose=[0.1] * 10), "36 pose values"),
-                          (lambda d: d["data"][1].update(frame_index="2"), "frame_index"),
-                          (lambda d: d["data"][0]["skeleton"][0].update(score=["a"] * 18), "lists of numbers")):
+    for mutate, match in (
+        (lambda d: d.pop("data"), "'data' list"),
+        (lambda d: d["data"][0]["skeleton"][0].update(pose=[0.1] * 10), "36 pose values"),
+        (lambda d: d["data"][1].update(frame_index="2"), "frame_index"),
+        (lambda d: d["data"][0]["skeleton"][0].update(score=["a"] * 18), "lists of numbers"),
+    ):
         bad = json.loads(json.dumps(d))
         mutate(bad)
         (tmp_path / "k.json").write_text(json.dumps(bad))
@@ -95,8 +100,12 @@ def bvh_folder(fixtures, root, takes=6):
     rows = ["file,style,performer,split"]
     splits = ["train", "train", "test", "train", "val", "test"]
     for k in range(takes):
-        order = [frames[(k + i) % len(frames)] if (i // len(frames)) % 2 == 0 else
-                 frames[len(frames) - 1 - (k + i) % len(frames)] for i in range(240)]
+        order = [
+            frames[(k + i) % len(frames)]
+            if (i // len(frames)) % 2 == 0
+            else frames[len(frames) - 1 - (k + i) % len(frames)]
+            for i in range(240)
+        ]
         body = f"MOTION\nFrames: {len(order)}\nFrame Time: .0083333\n" + "\n".join(order) + "\n"
         (root / f"take_{k}.bvh").write_text(head + body)
         rows.append(f"take_{k}.bvh,{'walk' if k < 3 else 'hop'},cmu131,{splits[k]}")
@@ -135,8 +144,29 @@ def test_cli_train_evaluate_predict_on_your_own_takes(fixtures, tmp_path, capsys
     data.mkdir()
     m = bvh_folder(fixtures, data)
     run = tmp_path / "run"
-    assert cli(["--no-cache", "train", "--task", "prediction", "--method", "stga_net", "--preset", "test",
-                "--data", str(data), "--manifest", str(m), "--run", str(run), "--batch-size", "4"]) == 0
+    assert (
+        cli(
+            [
+                "--no-cache",
+                "train",
+                "--task",
+                "prediction",
+                "--method",
+                "stga_net",
+                "--preset",
+                "test",
+                "--data",
+                str(data),
+                "--manifest",
+                str(m),
+                "--run",
+                str(run),
+                "--batch-size",
+                "4",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "saved model" in out and "MPJPE (mm, root-relative)" in out
     assert (run / "model" / "dancejax_model.json").exists() and (run / "evaluation.json").exists()

@@ -1,10 +1,29 @@
 """The shipped dataset, windows, augmentation and detector noise."""
 
-from dancejax.data.dataset import (DanceDataset, DetectionSet, Take, Windows, cut_windows, project_take,
-                                   project_windows, random_cameras, take_windows)
+from dancejax.data.dataset import (
+    DanceDataset,
+    DetectionSet,
+    Take,
+    Windows,
+    cut_windows,
+    project_take,
+    project_windows,
+    random_cameras,
+    take_windows,
+)
 
-__all__ = ["DanceDataset", "DetectionSet", "Take", "Windows", "cut_windows", "project_take",
-           "project_windows", "random_cameras", "take_windows", "load_dataset"]
+__all__ = [
+    "DanceDataset",
+    "DetectionSet",
+    "Take",
+    "Windows",
+    "cut_windows",
+    "project_take",
+    "project_windows",
+    "random_cameras",
+    "take_windows",
+    "load_dataset",
+]
 
 
 def load_dataset(path=None) -> DanceDataset:

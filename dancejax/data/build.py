@@ -62,19 +62,31 @@ def aist_sequence(ann: Path, name: str, mapping: dict[str, str]):
     cameras."""
     parts = name.split("_")
     if len(parts) < 4 or not parts[0].startswith("g"):
-        raise DataError(f"{ann}: sequence name {name!r} is not an AIST++ name (g<genre>_s<situation>_c<camera>_d<dancer>_...)")
+        raise DataError(
+            f"{ann}: sequence name {name!r} is not an AIST++ name (g<genre>_s<situation>_c<camera>_d<dancer>_...)"
+        )
     genre, dancer = parts[0], parts[3]
     f3 = ann / "keypoints3d" / f"{name}.pkl"
     k3 = read_keypoints3d(f3)
     c3 = canonical(k3)
-    meta = dict(name=name, style=AIST_STYLE.get(genre, genre), performer=f"aist_{dancer}", source="aistpp", group=name,
-                frames=c3.num_frames, source_fps=k3.fps, source_frames=k3.num_frames)
+    meta = dict(
+        name=name,
+        style=AIST_STYLE.get(genre, genre),
+        performer=f"aist_{dancer}",
+        source="aistpp",
+        group=name,
+        frames=c3.num_frames,
+        source_fps=k3.fps,
+        source_frames=k3.num_frames,
+    )
     if name not in mapping:
         raise DataError(f"{ann / 'cameras' / 'mapping.txt'}: no camera setting for {name!r}")
     cams = read_cameras(ann / "cameras" / f"{mapping[name]}.json")
     views = read_keypoints2d(ann / "keypoints2d" / f"{name}.pkl")
     if len(views) != len(cams):
-        raise DataError(f"{ann / 'keypoints2d' / (name + '.pkl')}: {len(views)} detection views but {len(cams)} cameras")
+        raise DataError(
+            f"{ann / 'keypoints2d' / (name + '.pkl')}: {len(views)} detection views but {len(cams)} cameras"
+        )
     lsp3d = to_lsp14(k3)
     det, conf, gt = [], [], []
     for v, cam in zip(views, cams):
@@ -85,8 +97,14 @@ def aist_sequence(ann: Path, name: str, mapping: dict[str, str]):
         conf.append(d.confidence[:n])
         gt.append(g.positions[:n])
     n = min(len(x) for x in det)
-    return meta, c3.positions, np.stack([x[:n] for x in det]), np.stack([x[:n] for x in conf]), \
-        np.stack([x[:n] for x in gt]), cams
+    return (
+        meta,
+        c3.positions,
+        np.stack([x[:n] for x in det]),
+        np.stack([x[:n] for x in conf]),
+        np.stack([x[:n] for x in gt]),
+        cams,
+    )
 
 
 def load_aistpp(root, seed: int = SPLIT_SEED):
@@ -108,13 +126,20 @@ def load_aistpp(root, seed: int = SPLIT_SEED):
     ignore = set()
     if (ann / "ignore_list.txt").exists():
         ignore = {x.strip() for x in (ann / "ignore_list.txt").read_text().split() if x.strip()}
-    names = sorted(f.stem for f in (ann / "keypoints3d").glob("*.pkl")
-                   if f.stem not in ignore and (ann / "keypoints2d" / f.name).exists())
+    names = sorted(
+        f.stem
+        for f in (ann / "keypoints3d").glob("*.pkl")
+        if f.stem not in ignore and (ann / "keypoints2d" / f.name).exists()
+    )
     if not names:
         raise DataError(f"{ann}: no sequence has both keypoints3d/ and keypoints2d/ pickles")
     split_of = {}
     sdir = ann / "splits"
-    for split, fname in (("train", "crossmodal_train.txt"), ("val", "crossmodal_val.txt"), ("test", "crossmodal_test.txt")):
+    for split, fname in (
+        ("train", "crossmodal_train.txt"),
+        ("val", "crossmodal_val.txt"),
+        ("test", "crossmodal_test.txt"),
+    ):
         if (sdir / fname).exists():
             for x in (sdir / fname).read_text().split():
                 split_of[x.strip()] = split
@@ -123,9 +148,20 @@ def load_aistpp(root, seed: int = SPLIT_SEED):
     takes, dets = [], []
     for m, pos3d, det, conf, gt, cams in seqs:
         split = split_of.get(m["name"], auto[m["group"]])
-        takes.append(Take(m["name"], m["style"], m["performer"], m["source"], m["group"], split, pos3d.astype(np.float32)))
-        dets.append(DetectionSet(m["name"], m["style"], split, det.astype(np.float32), conf.astype(np.float32),
-                                 gt.astype(np.float32), tuple(cams)))
+        takes.append(
+            Take(m["name"], m["style"], m["performer"], m["source"], m["group"], split, pos3d.astype(np.float32))
+        )
+        dets.append(
+            DetectionSet(
+                m["name"],
+                m["style"],
+                split,
+                det.astype(np.float32),
+                conf.astype(np.float32),
+                gt.astype(np.float32),
+                tuple(cams),
+            )
+        )
     return DanceDataset.from_takes(takes, str(ann), dets, split_seed=seed)
 
 
@@ -195,7 +231,14 @@ def build(raw_dir, out_path) -> dict:
     )
     out_path = Path(out_path)
     np.savez_compressed(out_path, **out)
-    (out_path.parent / "splits.json").write_text(json.dumps(
-        {"seed": SPLIT_SEED, "rule": "70/15/15 by take group per style; salsa 60_k and 61_k share a group",
-         "takes": {t["name"]: t["split"] for t in takes}}, indent=1))
+    (out_path.parent / "splits.json").write_text(
+        json.dumps(
+            {
+                "seed": SPLIT_SEED,
+                "rule": "70/15/15 by take group per style; salsa 60_k and 61_k share a group",
+                "takes": {t["name"]: t["split"] for t in takes},
+            },
+            indent=1,
+        )
+    )
     return {"takes": len(takes), "frames": int(offsets[-1]), "bytes": out_path.stat().st_size}

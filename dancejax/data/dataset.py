@@ -90,8 +90,18 @@ class DanceDataset:
             raise DataError(f"{path}: field(s) {missing} missing: not a dancejax dataset file")
         meta = json.loads(str(d["takes_json"]))
         off = d["take_offsets"]
-        takes = [Take(m["name"], m["style"], m["performer"], m["source"], m["group"], m["split"],
-                      d["positions3d"][off[i]:off[i + 1]]) for i, m in enumerate(meta)]
+        takes = [
+            Take(
+                m["name"],
+                m["style"],
+                m["performer"],
+                m["source"],
+                m["group"],
+                m["split"],
+                d["positions3d"][off[i] : off[i + 1]],
+            )
+            for i, m in enumerate(meta)
+        ]
         detections = []
         if "aist_offsets" in d:
             aoff = d["aist_offsets"]
@@ -99,25 +109,49 @@ class DanceDataset:
             for i, name in enumerate(d["aist_names"]):
                 sl = slice(aoff[i], aoff[i + 1])
                 cams = tuple(
-                    Camera(f"c{v + 1:02d}", (1920, 1080), d["aist_cam_K"][i, v].astype(np.float64),
-                           d["aist_cam_dist"][i, v].astype(np.float64), d["aist_cam_R"][i, v].astype(np.float64),
-                           d["aist_cam_t"][i, v].astype(np.float64))
-                    for v in range(d["aist_cam_K"].shape[1]))
+                    Camera(
+                        f"c{v + 1:02d}",
+                        (1920, 1080),
+                        d["aist_cam_K"][i, v].astype(np.float64),
+                        d["aist_cam_dist"][i, v].astype(np.float64),
+                        d["aist_cam_R"][i, v].astype(np.float64),
+                        d["aist_cam_t"][i, v].astype(np.float64),
+                    )
+                    for v in range(d["aist_cam_K"].shape[1])
+                )
                 m = by_name[str(name)]
-                detections.append(DetectionSet(str(name), m["style"], m["split"], d["aist_det2d"][:, sl],
-                                               d["aist_conf2d"][:, sl], d["aist_gt2d"][:, sl], cams))
+                detections.append(
+                    DetectionSet(
+                        str(name),
+                        m["style"],
+                        m["split"],
+                        d["aist_det2d"][:, sl],
+                        d["aist_conf2d"][:, sl],
+                        d["aist_gt2d"][:, sl],
+                        cams,
+                    )
+                )
         self._set(path, takes, detections, int(d["split_seed"]) if "split_seed" in d else None)
 
     def _set(self, path, takes, detections, split_seed):
         self.path = Path(str(path))
         self.takes = list(takes)
-        self.meta = {t.name: {"name": t.name, "style": t.style, "performer": t.performer, "source": t.source,
-                              "group": t.group, "split": t.split} for t in self.takes}
+        self.meta = {
+            t.name: {
+                "name": t.name,
+                "style": t.style,
+                "performer": t.performer,
+                "source": t.source,
+                "group": t.group,
+                "split": t.split,
+            }
+            for t in self.takes
+        }
         self.detections = list(detections)
         self.split_seed = split_seed
 
     @classmethod
-    def from_takes(cls, takes: list[Take], source="user data", detections=(), split_seed=None) -> "DanceDataset":
+    def from_takes(cls, takes: list[Take], source="user data", detections=(), split_seed=None) -> DanceDataset:
         """A dataset of ready ``Take``s (and optional ``DetectionSet``s)."""
         if not takes:
             raise DataError(f"{source}: no takes")
@@ -133,13 +167,18 @@ class DanceDataset:
     def styles(self) -> list[str]:
         return sorted({t.style for t in self.takes})
 
-    def list_takes(self, split: str | None = None, style: str | None = None,
-                   styles: list[str] | None = None) -> list[Take]:
+    def list_takes(
+        self, split: str | None = None, style: str | None = None, styles: list[str] | None = None
+    ) -> list[Take]:
         if split is not None and split not in SPLITS:
             raise DataError(f"unknown split {split!r}; use one of {SPLITS}")
-        return [t for t in self.takes
-                if (split is None or t.split == split) and (style is None or t.style == style)
-                and (styles is None or t.style in styles)]
+        return [
+            t
+            for t in self.takes
+            if (split is None or t.split == split)
+            and (style is None or t.style == style)
+            and (styles is None or t.style in styles)
+        ]
 
     def take(self, name: str) -> Take:
         for t in self.takes:
@@ -174,8 +213,7 @@ def cut_windows(sequences: list[np.ndarray], length: int, stride: int, labels=No
         sty.append(np.full(len(starts), -1 if labels is None else labels[i]))
         tk.append(np.full(len(starts), i))
         st.append(starts)
-    return Windows(np.concatenate(pos).astype(np.float32), np.concatenate(sty), np.concatenate(tk),
-                   np.concatenate(st))
+    return Windows(np.concatenate(pos).astype(np.float32), np.concatenate(sty), np.concatenate(tk), np.concatenate(st))
 
 
 def take_windows(takes: list[Take], length: int, stride: int, style_names: list[str]) -> Windows:
@@ -186,8 +224,9 @@ def take_windows(takes: list[Take], length: int, stride: int, style_names: list[
     return cut_windows([t.positions for t in takes], length, stride, labels, name="take")
 
 
-def random_cameras(rng: np.random.Generator, n: int, distance=(3.5, 6.0), height=(0.8, 1.8),
-                   focal=(900.0, 1500.0), size=(1920, 1080)) -> dict[str, np.ndarray]:
+def random_cameras(
+    rng: np.random.Generator, n: int, distance=(3.5, 6.0), height=(0.8, 1.8), focal=(900.0, 1500.0), size=(1920, 1080)
+) -> dict[str, np.ndarray]:
     """``n`` virtual pinhole cameras looking at the origin from a random azimuth, Y up."""
     az = rng.uniform(0, 2 * np.pi, n)
     dist = rng.uniform(*distance, n)

@@ -29,8 +29,10 @@ PREDICTION_AUGMENTS = ("reverse", "yaw", "mirror")
 
 # ---------------------------------------------------------------- prediction
 
-def eval_windows(ds: DanceDataset, split: str, length: int, per_style: int | None, seed: int,
-                 styles=None) -> dict[str, np.ndarray]:
+
+def eval_windows(
+    ds: DanceDataset, split: str, length: int, per_style: int | None, seed: int, styles=None
+) -> dict[str, np.ndarray]:
     """Windows of ``length`` frames per style from the split's takes: ``per_style`` of them with
     starts drawn with ``seed`` (fewer where a style has fewer), or every window at stride 1
     when ``per_style`` is None."""
@@ -41,9 +43,12 @@ def eval_windows(ds: DanceDataset, split: str, length: int, per_style: int | Non
         if not takes:
             continue
         cands = [(i, s) for i, t in enumerate(takes) for s in range(t.num_frames - length + 1)]
-        pick = range(len(cands)) if per_style is None else sorted(
-            rng.choice(len(cands), size=min(per_style, len(cands)), replace=False))
-        out[style] = np.stack([takes[cands[k][0]].positions[cands[k][1]:cands[k][1] + length] for k in pick])
+        pick = (
+            range(len(cands))
+            if per_style is None
+            else sorted(rng.choice(len(cands), size=min(per_style, len(cands)), replace=False))
+        )
+        out[style] = np.stack([takes[cands[k][0]].positions[cands[k][1] : cands[k][1] + length] for k in pick])
     return out
 
 
@@ -96,6 +101,7 @@ def coordinate_stats(windows: np.ndarray, obs: int, frame: str, units: float) ->
 
 # ---------------------------------------------------------------- recognition
 
+
 def augment_pair(key, det, conf, gt, cfg: augment.AugmentConfig):
     """The same random in-plane rotation, scaling and horizontal flip (with the left/right joint
     swap) applied to real detections (T, J, 2), their confidences (T, J) and their ground truth,
@@ -140,5 +146,16 @@ def normalize(x, conf):
     return xn, centre, s
 
 
-__all__ = ["FRAMES", "PREDICTION_AUGMENTS", "augment_pair", "augment_prediction", "coordinate_stats", "eval_windows", "frame_origin",
-           "global_origin", "normalize", "root_relative", "to_frame"]
+__all__ = [
+    "FRAMES",
+    "PREDICTION_AUGMENTS",
+    "augment_pair",
+    "augment_prediction",
+    "coordinate_stats",
+    "eval_windows",
+    "frame_origin",
+    "global_origin",
+    "normalize",
+    "root_relative",
+    "to_frame",
+]

@@ -10,12 +10,12 @@ import jax
 import numpy as np
 
 from dancejax.data.dataset import SPLITS, DanceDataset
-from dancejax.report import write_csv
 from dancejax.errors import DataError
 from dancejax.noise import error_table, event_statistics, fit_detector_noise, simulate_detections
+from dancejax.report import write_csv
+from dancejax.skeleton import LSP14
 
 REAL_VAL_FRACTION = 0.2  # of each train-split AIST++ sequence's frames (the last ones): real validation
-from dancejax.skeleton import LSP14
 
 
 def split_table(ds: DanceDataset) -> list[dict]:
@@ -57,52 +57,80 @@ def detector_table(ds: DanceDataset, seed: int = 0) -> dict:
     sim_fn = jax.jit(jax.vmap(lambda k, x: simulate_detections(k, x, params)))
     x, c = sim_fn(jax.random.split(jax.random.key(seed), gt.shape[0]), gt)
     x, c = np.asarray(x), np.asarray(c)
-    return {"real": error_table(det, conf, gt), "simulated": error_table(x, c, gt),
-            "real_events": event_statistics(det, conf, gt), "simulated_events": event_statistics(x, c, gt),
-            "frames": int(gt.shape[1]), "views": int(gt.shape[0])}
+    return {
+        "real": error_table(det, conf, gt),
+        "simulated": error_table(x, c, gt),
+        "real_events": event_statistics(det, conf, gt),
+        "simulated_events": event_statistics(x, c, gt),
+        "frames": int(gt.shape[1]),
+        "views": int(gt.shape[0]),
+    }
 
 
 def print_summary(ds: DanceDataset, out_dir: str | None = None) -> dict:
     rows = split_table(ds)
-    print(f"dancejax dataset: {ds.path.name} — real motion, LSP-14 joints, 25 fps; "
-          f"split 70/15/15 by take group per style, seed {ds.split_seed}")
+    print(
+        f"dancejax dataset: {ds.path.name} — real motion, LSP-14 joints, 25 fps; "
+        f"split 70/15/15 by take group per style, seed {ds.split_seed}"
+    )
     print("\nTakes / frames / seconds per style and split (3D takes)")
     head = f"{'style':<14}" + "".join(f"{s:>22}" for s in SPLITS + ("all",))
     print(head)
     for r in rows:
-        cells = "".join(f"{r[f'{s}_takes']:>5} {r[f'{s}_frames']:>7} {r[f'{s}_seconds']:>7.1f}s "
-                        for s in SPLITS + ("all",))
+        cells = "".join(
+            f"{r[f'{s}_takes']:>5} {r[f'{s}_frames']:>7} {r[f'{s}_seconds']:>7.1f}s " for s in SPLITS + ("all",)
+        )
         print(f"{r['style']:<14}" + cells)
     det = detector_table(ds)
-    print(f"\nAIST++ 2D detector vs projected 3D ground truth, per LSP-14 joint "
-          f"({det['views']} views × {det['frames']} frames at 25 fps, all 4 sequences; pixels of 1920×1080 images)")
+    print(
+        f"\nAIST++ 2D detector vs projected 3D ground truth, per LSP-14 joint "
+        f"({det['views']} views × {det['frames']} frames at 25 fps, all 4 sequences; pixels of 1920×1080 images)"
+    )
     print("simulator calibrated on the train-split sequences; 'sim' = simulator applied to the same ground truth")
-    print(f"{'joint':<12}{'real med px':>12}{'sim med px':>11}{'real mean':>10}{'sim mean':>9}"
-          f"{'real miss':>10}{'sim miss':>9}{'real swap':>10}{'sim swap':>9}{'real out':>9}{'sim out':>8}")
+    print(
+        f"{'joint':<12}{'real med px':>12}{'sim med px':>11}{'real mean':>10}{'sim mean':>9}"
+        f"{'real miss':>10}{'sim miss':>9}{'real swap':>10}{'sim swap':>9}{'real out':>9}{'sim out':>8}"
+    )
     r, s = det["real"], det["simulated"]
     for j, name in enumerate(LSP14.joints):
-        print(f"{name:<12}{r['median_px'][j]:>12.2f}{s['median_px'][j]:>11.2f}{r['mean_px'][j]:>10.2f}"
-              f"{s['mean_px'][j]:>9.2f}{r['miss'][j]:>10.3f}{s['miss'][j]:>9.3f}{r['swap'][j]:>10.3f}"
-              f"{s['swap'][j]:>9.3f}{r['outlier'][j]:>9.3f}{s['outlier'][j]:>8.3f}")
-    print(f"{'mean':<12}{r['median_px'].mean():>12.2f}{s['median_px'].mean():>11.2f}{r['mean_px'].mean():>10.2f}"
-          f"{s['mean_px'].mean():>9.2f}")
+        print(
+            f"{name:<12}{r['median_px'][j]:>12.2f}{s['median_px'][j]:>11.2f}{r['mean_px'][j]:>10.2f}"
+            f"{s['mean_px'][j]:>9.2f}{r['miss'][j]:>10.3f}{s['miss'][j]:>9.3f}{r['swap'][j]:>10.3f}"
+            f"{s['swap'][j]:>9.3f}{r['outlier'][j]:>9.3f}{s['outlier'][j]:>8.3f}"
+        )
+    print(
+        f"{'mean':<12}{r['median_px'].mean():>12.2f}{s['median_px'].mean():>11.2f}{r['mean_px'].mean():>10.2f}"
+        f"{s['mean_px'].mean():>9.2f}"
+    )
     re, se = det["real_events"], det["simulated_events"]
-    print("\nTemporal structure of the errors, real against simulated (same frames): lag-1 autocorrelation of the "
-          "inlier error vector per joint; event rates (miss: of all frames; swap, outlier: of detected frames)")
-    print(f"{'joint':<12}{'real ρ1':>9}{'sim ρ1':>8}{'real miss':>10}{'sim miss':>9}{'real swap':>10}{'sim swap':>9}"
-          f"{'real out':>9}{'sim out':>8}")
+    print(
+        "\nTemporal structure of the errors, real against simulated (same frames): lag-1 autocorrelation of the "
+        "inlier error vector per joint; event rates (miss: of all frames; swap, outlier: of detected frames)"
+    )
+    print(
+        f"{'joint':<12}{'real ρ1':>9}{'sim ρ1':>8}{'real miss':>10}{'sim miss':>9}{'real swap':>10}{'sim swap':>9}"
+        f"{'real out':>9}{'sim out':>8}"
+    )
     for j, name in enumerate(LSP14.joints):
-        print(f"{name:<12}{re['autocorr'][j]:>9.3f}{se['autocorr'][j]:>8.3f}{re['miss'][j]:>10.3f}{se['miss'][j]:>9.3f}"
-              f"{re['swap'][j]:>10.3f}{se['swap'][j]:>9.3f}{re['outlier'][j]:>9.3f}{se['outlier'][j]:>8.3f}")
-    print(f"{'mean':<12}{re['autocorr'].mean():>9.3f}{se['autocorr'].mean():>8.3f}{re['miss'].mean():>10.3f}"
-          f"{se['miss'].mean():>9.3f}{re['swap'].mean():>10.3f}{se['swap'].mean():>9.3f}{re['outlier'].mean():>9.3f}"
-          f"{se['outlier'].mean():>8.3f}")
-    print("mean run length (frames at 25 fps), real / simulated: " + ", ".join(
-        f"{k} {re[k + '_run']:.2f} / {se[k + '_run']:.2f}" for k in ("miss", "swap", "outlier")))
+        print(
+            f"{name:<12}{re['autocorr'][j]:>9.3f}{se['autocorr'][j]:>8.3f}{re['miss'][j]:>10.3f}{se['miss'][j]:>9.3f}"
+            f"{re['swap'][j]:>10.3f}{se['swap'][j]:>9.3f}{re['outlier'][j]:>9.3f}{se['outlier'][j]:>8.3f}"
+        )
+    print(
+        f"{'mean':<12}{re['autocorr'].mean():>9.3f}{se['autocorr'].mean():>8.3f}{re['miss'].mean():>10.3f}"
+        f"{se['miss'].mean():>9.3f}{re['swap'].mean():>10.3f}{se['swap'].mean():>9.3f}{re['outlier'].mean():>9.3f}"
+        f"{se['outlier'].mean():>8.3f}"
+    )
+    print(
+        "mean run length (frames at 25 fps), real / simulated: "
+        + ", ".join(f"{k} {re[k + '_run']:.2f} / {se[k + '_run']:.2f}" for k in ("miss", "swap", "outlier"))
+    )
     jsonable = lambda d: {m: (v.tolist() if hasattr(v, "tolist") else v) for m, v in d.items()}
-    out = {"splits": rows, "detector": {k: jsonable(det[k]) for k in ("real", "simulated", "real_events",
-                                                                       "simulated_events")},
-           "joints": list(LSP14.joints)}
+    out = {
+        "splits": rows,
+        "detector": {k: jsonable(det[k]) for k in ("real", "simulated", "real_events", "simulated_events")},
+        "joints": list(LSP14.joints),
+    }
     if out_dir:
         p = Path(out_dir)
         p.mkdir(parents=True, exist_ok=True)

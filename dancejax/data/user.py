@@ -52,14 +52,17 @@ def guess_scale(positions: np.ndarray, source) -> tuple[float, str]:
     h = float(np.ptp(positions[0, :, 1]))
     fits = [(name, s) for name, s in UNITS.items() if 1.2 <= h * s <= 2.3]
     if not fits:
-        raise DataError(f"{where(source, 'units')}a first-frame height of {h:.4g} file units fits no known unit "
-                        f"({', '.join(UNITS)}); give a scale (metres per file unit)")
+        raise DataError(
+            f"{where(source, 'units')}a first-frame height of {h:.4g} file units fits no known unit "
+            f"({', '.join(UNITS)}); give a scale (metres per file unit)"
+        )
     name, s = fits[0]
     return s, name
 
 
-def read_sequence(path, fps: float | None = None, scale: float | None = None, skeleton=None,
-                  layout: str = "lsp14", log=None) -> PoseSequence:
+def read_sequence(
+    path, fps: float | None = None, scale: float | None = None, skeleton=None, layout: str = "lsp14", log=None
+) -> PoseSequence:
     """One file, read by the reader its suffix names (see the module docstring)."""
     from dancejax.io import read_asf_amc, read_bvh, read_coco_keypoints, read_frames_json, read_npz
 
@@ -161,10 +164,17 @@ def read_manifest(path) -> list[dict]:
     return out
 
 
-def from_sequences(seqs: list[PoseSequence], styles: list[str], takes: list[str] | None = None,
-                   performers: list[str] | None = None, groups: list[str] | None = None,
-                   splits: list[str | None] | None = None, seed: int = 20261125, source: str = "user data",
-                   min_frames: int = 2) -> DanceDataset:
+def from_sequences(
+    seqs: list[PoseSequence],
+    styles: list[str],
+    takes: list[str] | None = None,
+    performers: list[str] | None = None,
+    groups: list[str] | None = None,
+    splits: list[str | None] | None = None,
+    seed: int = 20261125,
+    source: str = "user data",
+    min_frames: int = 2,
+) -> DanceDataset:
     """A dataset from 3D ``PoseSequence``s of any reader: converted to LSP-14 at 25 fps, labelled,
     and split 70/15/15 by group per style (with ``seed``) where ``splits`` leaves it open."""
     from dancejax.data.build import assign_splits
@@ -172,8 +182,13 @@ def from_sequences(seqs: list[PoseSequence], styles: list[str], takes: list[str]
     n = len(seqs)
     if n == 0:
         raise DataError(f"{source}: no sequences")
-    for name, col in (("styles", styles), ("takes", takes), ("performers", performers), ("groups", groups),
-                      ("splits", splits)):
+    for name, col in (
+        ("styles", styles),
+        ("takes", takes),
+        ("performers", performers),
+        ("groups", groups),
+        ("splits", splits),
+    ):
         if col is not None and len(col) != n:
             raise DataError(f"{source}: {name} has {len(col)} entries for {n} sequences")
     takes = takes or [Path(s.source).stem if s.source else f"take_{i}" for i, s in enumerate(seqs)]
@@ -182,14 +197,24 @@ def from_sequences(seqs: list[PoseSequence], styles: list[str], takes: list[str]
     out = []
     for i, s in enumerate(seqs):
         if s.positions.shape[-1] != 3:
-            raise DataError(f"{where(s.source, 'positions')}expected 3D poses for a dataset of takes, got "
-                            f"{s.positions.shape[-1]}D")
+            raise DataError(
+                f"{where(s.source, 'positions')}expected 3D poses for a dataset of takes, got {s.positions.shape[-1]}D"
+            )
         c = canonical(s)
         if c.num_frames < min_frames:
             raise DataError(f"{where(s.source, 'positions')}{c.num_frames} frames at 25 fps; too short to use")
         split = (splits[i] if splits is not None and splits[i] else None) or assigned[groups[i]]
-        out.append(Take(takes[i], styles[i], (performers or ["unknown"] * n)[i], Path(s.source).suffix.lstrip(".")
-                        if s.source else "user", groups[i], split, c.positions.astype(np.float32)))
+        out.append(
+            Take(
+                takes[i],
+                styles[i],
+                (performers or ["unknown"] * n)[i],
+                Path(s.source).suffix.lstrip(".") if s.source else "user",
+                groups[i],
+                split,
+                c.positions.astype(np.float32),
+            )
+        )
     return DanceDataset.from_takes(out, source, split_seed=seed)
 
 
@@ -203,14 +228,22 @@ def from_folder(folder, manifest=None, seed: int = 20261125, log=print) -> Dance
         found = [folder / f"manifest.{e}" for e in ("csv", "json") if (folder / f"manifest.{e}").exists()]
         if not found:
             readable = [p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES]
-            raise DataError(f"{folder}: no manifest.csv or manifest.json" + (
-                "" if readable else f", and no readable takes ({', '.join(SUFFIXES)})"))
+            raise DataError(
+                f"{folder}: no manifest.csv or manifest.json"
+                + ("" if readable else f", and no readable takes ({', '.join(SUFFIXES)})")
+            )
         manifest = found[0]
     rows = read_manifest(manifest)
     seqs = []
     for r in rows:
         seqs.append(read_sequence(r["file"], r.get("fps"), r.get("scale"), r.get("skeleton"), log=log))
-    return from_sequences(seqs, [r["style"] for r in rows], [r.get("take", r["file"].stem) for r in rows],
-                          [r.get("performer", "unknown") for r in rows], [r.get("group", r.get("take", r["file"].stem))
-                                                                          for r in rows],
-                          [r.get("split") for r in rows], seed, source=str(manifest))
+    return from_sequences(
+        seqs,
+        [r["style"] for r in rows],
+        [r.get("take", r["file"].stem) for r in rows],
+        [r.get("performer", "unknown") for r in rows],
+        [r.get("group", r.get("take", r["file"].stem)) for r in rows],
+        [r.get("split") for r in rows],
+        seed,
+        source=str(manifest),
+    )

@@ -35,9 +35,18 @@ _ALLOWED_GLOBALS = {
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
     ("_codecs", "encode"),  # NumPy arrays pickled under protocol 2 store bytes this way
-    ("builtins", "dict"), ("builtins", "list"), ("builtins", "tuple"), ("builtins", "set"),
-    ("builtins", "frozenset"), ("builtins", "int"), ("builtins", "float"), ("builtins", "complex"),
-    ("builtins", "str"), ("builtins", "bytes"), ("builtins", "bytearray"), ("builtins", "bool"),
+    ("builtins", "dict"),
+    ("builtins", "list"),
+    ("builtins", "tuple"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "int"),
+    ("builtins", "float"),
+    ("builtins", "complex"),
+    ("builtins", "str"),
+    ("builtins", "bytes"),
+    ("builtins", "bytearray"),
+    ("builtins", "bool"),
 }
 
 
@@ -133,11 +142,16 @@ def read_cameras(path) -> list[Camera]:
             dist = np.zeros(5)
             dd = np.asarray(c.get("distortions", []), np.float64)
             dist[: len(dd)] = dd
-            cams.append(Camera(
-                name=str(c.get("name", i)), size=tuple(c["size"]), K=np.asarray(c["matrix"], np.float64),
-                dist=dist, R=rodrigues(np.asarray(c["rotation"], np.float64)),
-                t=np.asarray(c["translation"], np.float64),
-            ))
+            cams.append(
+                Camera(
+                    name=str(c.get("name", i)),
+                    size=tuple(c["size"]),
+                    K=np.asarray(c["matrix"], np.float64),
+                    dist=dist,
+                    R=rodrigues(np.asarray(c["rotation"], np.float64)),
+                    t=np.asarray(c["translation"], np.float64),
+                )
+            )
         except (KeyError, TypeError, ValueError) as e:
             raise DataError(f"{where(path, f'camera {i}')}missing or malformed entry ({e})") from None
     return cams
@@ -154,11 +168,11 @@ def project(points: np.ndarray, cam: Camera, unit_scale: float = 1.0) -> np.ndar
     z = xc[..., 2:3]
     xn = xc[..., :2] / z
     k1, k2, p1, p2, k3 = cam.dist
-    r2 = (xn ** 2).sum(-1, keepdims=True)
-    radial = 1 + k1 * r2 + k2 * r2 ** 2 + k3 * r2 ** 3
+    r2 = (xn**2).sum(-1, keepdims=True)
+    radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
     xd, yd = xn[..., 0:1], xn[..., 1:2]
-    tx = 2 * p1 * xd * yd + p2 * (r2 + 2 * xd ** 2)
-    ty = p1 * (r2 + 2 * yd ** 2) + 2 * p2 * xd * yd
+    tx = 2 * p1 * xd * yd + p2 * (r2 + 2 * xd**2)
+    ty = p1 * (r2 + 2 * yd**2) + 2 * p2 * xd * yd
     xy = xn * radial + np.concatenate([tx, ty], -1)
     return xy @ cam.K[:2, :2].T + cam.K[:2, 2]
 

@@ -92,7 +92,7 @@ def read_bvh_motion(path) -> BvhMotion:
         elif tok == "OFFSET":
             need(4, "OFFSET")
             try:
-                joints[stack[-1]].offset = np.array([float(v) for v in tokens[pos + 1:pos + 4]])
+                joints[stack[-1]].offset = np.array([float(v) for v in tokens[pos + 1 : pos + 4]])
             except (ValueError, IndexError):
                 raise DataError(f"{where(path, 'OFFSET')}expected 3 numbers after OFFSET at token {pos}") from None
             pos += 4
@@ -103,9 +103,11 @@ def read_bvh_motion(path) -> BvhMotion:
             except ValueError:
                 raise DataError(f"{where(path, 'CHANNELS')}expected a channel count at token {pos}") from None
             need(3 + k, "CHANNELS")  # a hierarchy never ends right after a channel list
-            chans = tuple(c.lower() for c in tokens[pos + 2:pos + 2 + k])
+            chans = tuple(c.lower() for c in tokens[pos + 2 : pos + 2 + k])
             if any(c not in _CHANNELS for c in chans):
-                raise DataError(f"{where(path, 'CHANNELS')}unknown channel in {chans} of joint {joints[stack[-1]].name!r}")
+                raise DataError(
+                    f"{where(path, 'CHANNELS')}unknown channel in {chans} of joint {joints[stack[-1]].name!r}"
+                )
             j = joints[stack[-1]]
             j.channels, j.channel_start = chans, n_channels
             n_channels += k
@@ -115,13 +117,13 @@ def read_bvh_motion(path) -> BvhMotion:
     if stack:
         raise DataError(f"{where(path, 'HIERARCHY')}unclosed joint blocks before MOTION")
     try:
-        if tokens[pos] != "Frames:" or tokens[pos + 2:pos + 4] != ["Frame", "Time:"]:
+        if tokens[pos] != "Frames:" or tokens[pos + 2 : pos + 4] != ["Frame", "Time:"]:
             raise IndexError
         n_frames = int(tokens[pos + 1])
         frame_time = float(tokens[pos + 4])
     except (IndexError, ValueError):
         raise DataError(f"{where(path, 'MOTION')}expected 'Frames: N' and 'Frame Time: dt' after MOTION") from None
-    values = tokens[pos + 5:]
+    values = tokens[pos + 5 :]
     expected = n_frames * n_channels
     if len(values) != expected:
         got_frames = len(values) / max(n_channels, 1)
@@ -146,7 +148,7 @@ def bvh_forward_kinematics(m: BvhMotion) -> np.ndarray:
     pos = np.zeros((t, len(m.joints), 3))
     rot = np.zeros((t, len(m.joints), 3, 3))
     for k, j in enumerate(m.joints):
-        vals = m.frames[:, j.channel_start:j.channel_start + len(j.channels)]
+        vals = m.frames[:, j.channel_start : j.channel_start + len(j.channels)]
         trans = np.broadcast_to(j.offset, (t, 3)).copy()
         rot_axes, rot_cols = "", []
         for c, ch in enumerate(j.channels):
@@ -170,11 +172,20 @@ def bvh_forward_kinematics(m: BvhMotion) -> np.ndarray:
 # CMU BVH conversions (Hahne's cgspeed release) joint names -> LSP-14 joints.
 # Joint positions sit at bone starts, so LeftKnee is the end of the femur etc.
 CMU_BVH_TO_LSP14 = {
-    "r_ankle": "RightAnkle", "r_knee": "RightKnee", "r_hip": "RightHip",
-    "l_hip": "LeftHip", "l_knee": "LeftKnee", "l_ankle": "LeftAnkle",
-    "r_wrist": "RightWrist", "r_elbow": "RightElbow", "r_shoulder": "RightShoulder",
-    "l_shoulder": "LeftShoulder", "l_elbow": "LeftElbow", "l_wrist": "LeftWrist",
-    "neck": "Neck", "head_top": "Head_end",
+    "r_ankle": "RightAnkle",
+    "r_knee": "RightKnee",
+    "r_hip": "RightHip",
+    "l_hip": "LeftHip",
+    "l_knee": "LeftKnee",
+    "l_ankle": "LeftAnkle",
+    "r_wrist": "RightWrist",
+    "r_elbow": "RightElbow",
+    "r_shoulder": "RightShoulder",
+    "l_shoulder": "LeftShoulder",
+    "l_elbow": "LeftElbow",
+    "l_wrist": "LeftWrist",
+    "neck": "Neck",
+    "head_top": "Head_end",
 }
 
 CMU_BVH_SCALE = 0.0254 / 0.45

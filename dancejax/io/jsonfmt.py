@@ -99,8 +99,15 @@ def write_frames_json(seq: PoseSequence, path, images: list[str] | None = None) 
             fr["image"] = images[t]
         frames.append(fr)
     labels = {k: v for k, v in seq.labels.items() if k != "units"}
-    doc = {"format": FRAME_FORMAT, "version": 1, "layout": seq.layout, "fps": seq.fps,
-           "units": seq.labels.get("units", "unknown"), "labels": labels, "frames": frames}
+    doc = {
+        "format": FRAME_FORMAT,
+        "version": 1,
+        "layout": seq.layout,
+        "fps": seq.fps,
+        "units": seq.labels.get("units", "unknown"),
+        "labels": labels,
+        "frames": frames,
+    }
     Path(path).write_text(json.dumps(doc))
 
 
@@ -137,8 +144,14 @@ def read_frames_json(path) -> PoseSequence:
 
 
 def write_npz(seq: PoseSequence, path) -> None:
-    np.savez_compressed(path, positions=seq.positions, confidence=seq.confidence, fps=seq.fps,
-                        layout=seq.layout, labels=json.dumps(seq.labels))
+    np.savez_compressed(
+        path,
+        positions=seq.positions,
+        confidence=seq.confidence,
+        fps=seq.fps,
+        layout=seq.layout,
+        labels=json.dumps(seq.labels),
+    )
 
 
 def read_npz(path) -> PoseSequence:
@@ -156,8 +169,9 @@ def read_npz(path) -> PoseSequence:
         if key not in d:
             raise DataError(f"{where(path, key)}missing; the file has {sorted(d)}")
     labels = json.loads(str(d["labels"])) if "labels" in d else {}
-    return PoseSequence(d["positions"], d.get("confidence"), float(d["fps"]), str(d["layout"]), labels,
-                        source=str(path))
+    return PoseSequence(
+        d["positions"], d.get("confidence"), float(d["fps"]), str(d["layout"]), labels, source=str(path)
+    )
 
 
 def read_npy(path, fps: float | None = None, layout: str = "lsp14", scale: float | None = None) -> PoseSequence:

@@ -71,7 +71,9 @@ def read_kinetics_people(path) -> tuple[np.ndarray, np.ndarray, dict]:
             except (TypeError, ValueError):
                 raise DataError(f"{where(path, field)}'pose' and 'score' must be lists of numbers") from None
             if p.shape != (2 * JOINTS,) or sc.shape != (JOINTS,):
-                raise DataError(f"{where(path, field)}expected 36 pose values and 18 scores, got {p.shape} and {sc.shape}")
+                raise DataError(
+                    f"{where(path, field)}expected 36 pose values and 18 scores, got {p.shape} and {sc.shape}"
+                )
             if not (np.isfinite(p).all() and np.isfinite(sc).all()):
                 raise DataError(f"{where(path, field)}non-finite values")
             if sc.min() < 0 or sc.max() > 1:

@@ -50,7 +50,9 @@ def read_ntu_bodies(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         try:
             vals = [cast(p) for p in parts]
         except ValueError:
-            raise DataError(f"{where(path, field)}line {pos}: expected numbers, got {lines[pos - 1].strip()[:80]!r}") from None
+            raise DataError(
+                f"{where(path, field)}line {pos}: expected numbers, got {lines[pos - 1].strip()[:80]!r}"
+            ) from None
         if cast is float and not np.isfinite(vals).all():
             raise DataError(f"{where(path, field)}line {pos}: non-finite value")
         return vals
@@ -68,8 +70,10 @@ def read_ntu_bodies(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
             try:
                 [float(v) for v in info[1:]]
             except ValueError:
-                raise DataError(f"{where(path, f'frame {t} body info')}line {pos}: expected numbers after the body id, "
-                                f"got {' '.join(info)[:80]!r}") from None
+                raise DataError(
+                    f"{where(path, f'frame {t} body info')}line {pos}: expected numbers after the body id, "
+                    f"got {' '.join(info)[:80]!r}"
+                ) from None
             body_id = info[0]
             (nj,) = nxt(f"frame {t} joint count", 1, int)
             if nj != JOINTS:
@@ -81,7 +85,9 @@ def read_ntu_bodies(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
                 xyz[j] = v[:3]
                 state = int(v[11])
                 if state not in (0, 1, 2):
-                    raise DataError(f"{where(path, f'frame {t} joint {j}')}trackingState must be 0, 1 or 2, got {v[11]}")
+                    raise DataError(
+                        f"{where(path, f'frame {t} joint {j}')}trackingState must be 0, 1 or 2, got {v[11]}"
+                    )
                 conf[j] = state / 2.0
             bodies.setdefault(body_id, {})[t] = (xyz, conf)
     if not bodies:
@@ -95,8 +101,9 @@ def read_ntu_bodies(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return p, c, ids
 
 
-def read_ntu_skeleton(path, fps: float = 30.0, body: int | str = "most_frames", labels: dict | None = None
-                      ) -> PoseSequence:
+def read_ntu_skeleton(
+    path, fps: float = 30.0, body: int | str = "most_frames", labels: dict | None = None
+) -> PoseSequence:
     """One body of an NTU ``.skeleton`` file as an ``ntu25`` sequence (metres, 30 fps): by index, or
     the body present in the most frames (default)."""
     p, c, ids = read_ntu_bodies(path)
@@ -106,8 +113,7 @@ def read_ntu_skeleton(path, fps: float = 30.0, body: int | str = "most_frames", 
         b = body
     else:
         raise DataError(f"{where(path, 'body')}expected 'most_frames' or an index below {len(ids)}, got {body!r}")
-    return PoseSequence(p[b], c[b], fps, "ntu25", {"units": "m", "body_id": ids[b], **(labels or {})},
-                        source=str(path))
+    return PoseSequence(p[b], c[b], fps, "ntu25", {"units": "m", "body_id": ids[b], **(labels or {})}, source=str(path))
 
 
 def stgcn_input(path, max_bodies: int = 2) -> np.ndarray:

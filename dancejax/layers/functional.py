@@ -57,8 +57,14 @@ def temporal_conv(x, w, b=None, stride: int = 1, dilation: int = 1, impl: str = 
             k, cin, cout = w.shape
             n, v, t, _ = x.shape
             pad = dilation * (k - 1) // 2
-            y = jax.lax.conv_general_dilated(x.reshape(n * v, t, cin), w, (stride,), [(pad, pad)],
-                                             rhs_dilation=(dilation,), dimension_numbers=("NWC", "WIO", "NWC"))
+            y = jax.lax.conv_general_dilated(
+                x.reshape(n * v, t, cin),
+                w,
+                (stride,),
+                [(pad, pad)],
+                rhs_dilation=(dilation,),
+                dimension_numbers=("NWC", "WIO", "NWC"),
+            )
             y = y.reshape(n, v, y.shape[1], cout)
             return y if b is None else y + b
         return temporal_conv(x.transpose(0, 2, 1, 3), w, b, stride, dilation, impl).transpose(0, 2, 1, 3)
@@ -78,12 +84,19 @@ def temporal_conv(x, w, b=None, stride: int = 1, dilation: int = 1, impl: str = 
             y = sum(tap @ w[i] for i, tap in enumerate(taps))
     elif impl == "conv1d":
         xs = x.transpose(0, 2, 1, 3).reshape(n * v, t, cin)
-        y = jax.lax.conv_general_dilated(xs, w, (stride,), [(pad, pad)], rhs_dilation=(dilation,),
-                                         dimension_numbers=("NWC", "WIO", "NWC"))
+        y = jax.lax.conv_general_dilated(
+            xs, w, (stride,), [(pad, pad)], rhs_dilation=(dilation,), dimension_numbers=("NWC", "WIO", "NWC")
+        )
         y = y.reshape(n, v, t_out, cout).transpose(0, 2, 1, 3)
     elif impl == "conv2d":
-        y = jax.lax.conv_general_dilated(x, w[:, None], (stride, 1), [(pad, pad), (0, 0)],
-                                         rhs_dilation=(dilation, 1), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        y = jax.lax.conv_general_dilated(
+            x,
+            w[:, None],
+            (stride, 1),
+            [(pad, pad), (0, 0)],
+            rhs_dilation=(dilation, 1),
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        )
     else:
         raise ValueError(f"Unsupported temporal conv impl: {impl!r}; use one of {TEMPORAL_IMPLS}")
     return y if b is None else y + b
@@ -157,17 +170,17 @@ def hash_uniform(key, shape):
     ``jax.random`` elsewhere.  24 bits of resolution.
     """
     size = int(np.prod(shape)) if len(shape) else 1
-    if size >= 2 ** 32:
+    if size >= 2**32:
         raise ValueError(f"hash_uniform: {size} elements; at most 2**32 - 1 per key")
     words = jax.random.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key
     words = jnp.asarray(words).astype(jnp.uint32).reshape(-1)
     s0 = jnp.uint32(0x243F6A88)
     for i in range(words.shape[0]):
-        s0 = _mix32(s0 ^ (words[i] + jnp.uint32(0x9E3779B9 * (i + 1) % 2 ** 32)))
+        s0 = _mix32(s0 ^ (words[i] + jnp.uint32(0x9E3779B9 * (i + 1) % 2**32)))
     s1 = _mix32(s0 ^ jnp.uint32(0x85EBCA6B))
     idx = jax.lax.iota(jnp.uint32, size).reshape(shape)
     h = _mix32(_mix32(idx * jnp.uint32(0x9E3779B1) + s0) ^ s1)
-    return (h >> 8).astype(jnp.float32) * jnp.float32(2.0 ** -24)
+    return (h >> 8).astype(jnp.float32) * jnp.float32(2.0**-24)
 
 
 def dropout(key, x, rate):

@@ -80,5 +80,18 @@ def build(registry: dict, name: str, **fields):
     return registry[name](**fields)
 
 
-__all__ = ["RECOGNIZERS", "PREDICTORS", "build", "model_class", "model_fields", "ConstantVelocity", "DMGNN", "HBRNN",
-           "LTD", "MKFFSTGCN", "SiMLPe", "STGANet", "ZeroVelocity"]
+__all__ = [
+    "RECOGNIZERS",
+    "PREDICTORS",
+    "build",
+    "model_class",
+    "model_fields",
+    "ConstantVelocity",
+    "DMGNN",
+    "HBRNN",
+    "LTD",
+    "MKFFSTGCN",
+    "SiMLPe",
+    "STGANet",
+    "ZeroVelocity",
+]

@@ -52,11 +52,17 @@ from dancejax.train.optim import OptimConfig
 # Scales for LSP-14: joints -> 7 disjoint two-joint parts -> 5 disjoint bodies.
 PARTS = ((0, 1), (5, 4), (2, 3), (6, 7), (11, 10), (8, 9), (12, 13))  # r/l shank, pelvis, r/l forearm, shoulders, head
 BODIES = ((0, 1, 2), (3, 4, 5), (12, 13), (9, 10, 11), (6, 7, 8))  # r leg, l leg, torso, l arm, r arm
-PART_LAYOUT = Layout("dmgnn_parts_lsp14", ("r_shank", "l_shank", "pelvis", "r_forearm", "l_forearm", "shoulders",
-                                           "head"),
-                     ((0, 2), (1, 2), (2, 5), (3, 5), (4, 5), (5, 6)), (), (), 5)
-BODY_LAYOUT = Layout("dmgnn_bodies_lsp14", ("r_leg", "l_leg", "torso", "l_arm", "r_arm"),
-                     ((0, 2), (1, 2), (2, 3), (2, 4)), (), (), 2)
+PART_LAYOUT = Layout(
+    "dmgnn_parts_lsp14",
+    ("r_shank", "l_shank", "pelvis", "r_forearm", "l_forearm", "shoulders", "head"),
+    ((0, 2), (1, 2), (2, 5), (3, 5), (4, 5), (5, 6)),
+    (),
+    (),
+    5,
+)
+BODY_LAYOUT = Layout(
+    "dmgnn_bodies_lsp14", ("r_leg", "l_leg", "torso", "l_arm", "r_arm"), ((0, 2), (1, 2), (2, 3), (2, 4)), (), (), 2
+)
 LSP14_SCALES = {"joints": LSP14, "parts": PART_LAYOUT, "bodies": BODY_LAYOUT}
 BLOCK_WIDTHS = (32, 64, 128, 256)
 BLOCK_STRIDES = (1, 2, 2, 2)
@@ -124,8 +130,16 @@ class ScaleEmbedding(nn.Module):
     @nn.compact
     def __call__(self, x, train: bool):  # x (N, T, V, C)
         n, t, v, c = x.shape
-        h = TemporalConv(c, 5, 2, impl="conv1d", layout="ntvc", kernel_init=conv_init(), bias_init=nn.initializers.zeros,
-                         name="time_conv_conv")(x)
+        h = TemporalConv(
+            c,
+            5,
+            2,
+            impl="conv1d",
+            layout="ntvc",
+            kernel_init=conv_init(),
+            bias_init=nn.initializers.zeros,
+            name="time_conv_conv",
+        )(x)
         h = BatchNorm(name="time_conv_bn", scale_init=normal(1.0, 0.02))(h, train)
         h = Dropout(self.dropout)(h, deterministic=not train)
         h = h.reshape(n, v, -1)  # the original's view of (N, T', V, C) memory as (N, V, T'·C)
@@ -134,10 +148,12 @@ class ScaleEmbedding(nn.Module):
         receivers = jnp.einsum("ev,nvc->nec", rec, node)
         senders = jnp.einsum("ev,nvc->nec", send, node)
         edge = JpTransMLP(self.hidden, self.hidden, self.dropout, name="mlp2")(
-            jnp.concatenate([receivers, receivers - senders], -1), train)
+            jnp.concatenate([receivers, receivers - senders], -1), train
+        )
         incoming = jnp.einsum("ev,nec->nvc", rec, edge) / v  # the original divides by the node count
         return JpTransMLP(self.hidden, self.hidden, self.dropout, out_act=False, name="mlp3")(
-            jnp.concatenate([incoming, node], -1), train)
+            jnp.concatenate([incoming, node], -1), train
+        )
 
 
 class CrossScale(nn.Module):
@@ -179,13 +195,23 @@ class DMGNNEncoder(nn.Module):
             return a * mul + add
 
         def block(scale, i, h, width, stride):
-            return STGCNBlock(width, stride, residual=i > 0, dropout=self.dropout, kernel=5, layout="ntvc",
-                              conv_init=conv_init(), bn_scale_init=normal(1.0, 0.02),
-                              name=f"{scale}_l{i + 1}")(h, edge(scale, i), train)
+            return STGCNBlock(
+                width,
+                stride,
+                residual=i > 0,
+                dropout=self.dropout,
+                kernel=5,
+                layout="ntvc",
+                conv_init=conv_init(),
+                bn_scale_init=normal(1.0, 0.02),
+                name=f"{scale}_l{i + 1}",
+            )(h, edge(scale, i), train)
 
-        feats = {"joints": x,
-                 "parts": jnp.einsum("pj,ntjc->ntpc", pooling(PARTS, j), x),
-                 "bodies": jnp.einsum("bj,ntjc->ntbc", pooling(BODIES, j), x)}
+        feats = {
+            "joints": x,
+            "parts": jnp.einsum("pj,ntjc->ntpc", pooling(PARTS, j), x),
+            "bodies": jnp.einsum("bj,ntjc->ntbc", pooling(BODIES, j), x),
+        }
         for i, (width, stride) in enumerate(zip(BLOCK_WIDTHS, BLOCK_STRIDES)):
             feats = {s: block(s, i, feats[s], width, stride) for s in LSP14_SCALES}
             if i < self.fusion_layers:
@@ -193,9 +219,11 @@ class DMGNNEncoder(nn.Module):
                 p2j = CrossScale(self.att_dropout, name=f"p2j_{i + 1}")(feats["parts"], feats["joints"], train)
                 p2b = CrossScale(self.att_dropout, name=f"p2b_{i + 1}")(feats["parts"], feats["bodies"], train)
                 b2p = CrossScale(self.att_dropout, name=f"b2p_{i + 1}")(feats["bodies"], feats["parts"], train)
-                feats = {"joints": feats["joints"] + self.cross_w * p2j,
-                         "parts": feats["parts"] + self.cross_w * (j2p + b2p),
-                         "bodies": feats["bodies"] + self.cross_w * p2b}
+                feats = {
+                    "joints": feats["joints"] + self.cross_w * p2j,
+                    "parts": feats["parts"] + self.cross_w * (j2p + b2p),
+                    "bodies": feats["bodies"] + self.cross_w * p2b,
+                }
         back_p = jnp.einsum("pj,ntpc->ntjc", unpooling(PARTS, j), feats["parts"])
         back_b = jnp.einsum("bj,ntbc->ntjc", unpooling(BODIES, j), feats["bodies"])
         h = feats["joints"] + self.lamda * back_p + self.lamda * back_b
@@ -238,10 +266,12 @@ class DMGNNDecoder(nn.Module):
         hs, d = self.hidden, self.dims
         a = jnp.asarray(spatial_partition(LSP14, "distance", 1))
         kk = a.shape[0]
-        graph = a * self.param("emul", nn.initializers.ones, a.shape) + self.param("eadd", nn.initializers.ones,
-                                                                                   a.shape)
-        p = {"msg_in": LinearParams(kk * hs, kernel_init=conv_init(), bias_init=nn.initializers.zeros,
-                                    name="msg_in")(hs)}
+        graph = a * self.param("emul", nn.initializers.ones, a.shape) + self.param(
+            "eadd", nn.initializers.ones, a.shape
+        )
+        p = {
+            "msg_in": LinearParams(kk * hs, kernel_init=conv_init(), bias_init=nn.initializers.zeros, name="msg_in")(hs)
+        }
         for g in ("r", "i", "n"):
             p[f"input_{g}"] = LinearParams(hs, name=f"input_{g}")(3 * d)
         for g in ("r", "i", "h"):
@@ -307,14 +337,18 @@ class DMGNN(nn.Module):
         enc = obs[:, :-1]
         vel = jnp.concatenate([jnp.zeros_like(enc[:, :1]), enc[:, 1:] - enc[:, :-1]], 1)
         acc = jnp.concatenate([jnp.zeros_like(vel[:, :1]), vel[:, 1:] - vel[:, :-1]], 1)
-        kw = dict(dropout=self.dropout, fusion_layers=self.fusion_layers, cross_w=self.cross_w, lamda=self.lamda,
-                  att_dropout=self.att_dropout)
-        hs = [DMGNNEncoder(**kw, name=f"encoder_{n}")(x, train) for n, x in (("pos", enc), ("vel", vel),
-                                                                              ("acl", acc))]
+        kw = dict(
+            dropout=self.dropout,
+            fusion_layers=self.fusion_layers,
+            cross_w=self.cross_w,
+            lamda=self.lamda,
+            att_dropout=self.att_dropout,
+        )
+        hs = [DMGNNEncoder(**kw, name=f"encoder_{n}")(x, train) for n, x in (("pos", enc), ("vel", vel), ("acl", acc))]
         h0 = nn.relu(Dense(self.hidden, name="linear")(jnp.concatenate(hs, -1)))
         return DMGNNDecoder(self.hidden, self.dims, self.dec_dropout, self.msg_dropout, self.noise, name="decoder")(
-            h0, obs[:, -1], obs[:, -2], obs[:, -3], self.pred, train)
-
+            h0, obs[:, -1], obs[:, -2], obs[:, -3], self.pred, train
+        )
 
     @staticmethod
     def recipe(preset: str, obs: int, pred: int) -> dict | None:
@@ -327,29 +361,60 @@ class DMGNN(nn.Module):
         windows drawn by shuffled epochs rather than uniformly with replacement per step."""
         if preset != "original":
             return None
-        return dict(model={"hidden": 256, "dropout": 0.5, "fusion_layers": 2, "cross_w": 0.3, "lamda": 0.6},
-                    optim=OptimConfig("adam", lr=1e-4, lr_decay=0.98, decay_every_steps=1000, weight_decay=1e-4,
-                                      clip_norm=0.5),
-                    batch_size=32, iterations=40000, stride=1, loss="l1", frame="root_relative", augment=(),
-                    normalize=True, eval_every=20)
+        return dict(
+            model={"hidden": 256, "dropout": 0.5, "fusion_layers": 2, "cross_w": 0.3, "lamda": 0.6},
+            optim=OptimConfig("adam", lr=1e-4, lr_decay=0.98, decay_every_steps=1000, weight_decay=1e-4, clip_norm=0.5),
+            batch_size=32,
+            iterations=40000,
+            stride=1,
+            loss="l1",
+            frame="root_relative",
+            augment=(),
+            normalize=True,
+            eval_every=20,
+        )
 
 
 _TORCH_RENAMES = [
-    (r"\.s1_l(\d)\.", r".joints_l\1."), (r"\.s2_l(\d)\.", r".parts_l\1."), (r"\.s3_l(\d)\.", r".bodies_l\1."),
-    (r"\.gcn\.conv\.", ".gcn."), (r"\.tcn\.0\.", ".tcn_bn0."), (r"\.tcn\.2\.", ".tcn_conv."), (r"\.tcn\.3\.", ".tcn_bn1."),
-    (r"\.residual\.0\.", ".residual_conv."), (r"\.residual\.1\.", ".residual_bn."),
-    (r"\.emul_s1\.(\d)$", r".emul_joints_\1"), (r"\.eadd_s1\.(\d)$", r".eadd_joints_\1"),
-    (r"\.emul_s2\.(\d)$", r".emul_parts_\1"), (r"\.eadd_s2\.(\d)$", r".eadd_parts_\1"),
-    (r"\.emul_s3\.(\d)$", r".emul_bodies_\1"), (r"\.eadd_s3\.(\d)$", r".eadd_bodies_\1"),
-    (r"\.(j2p_\d)\.embed_s1\.", r".\1.embed_a."), (r"\.(j2p_\d)\.embed_s2\.", r".\1.embed_b."),
-    (r"\.(p2j_\d)\.embed_s2\.", r".\1.embed_a."), (r"\.(p2j_\d)\.embed_s1\.", r".\1.embed_b."),
-    (r"\.(p2b_\d)\.embed_s2\.", r".\1.embed_a."), (r"\.(p2b_\d)\.embed_s3\.", r".\1.embed_b."),
-    (r"\.(b2p_\d)\.embed_s3\.", r".\1.embed_a."), (r"\.(b2p_\d)\.embed_s2\.", r".\1.embed_b."),
-    (r"\.time_conv\.0\.", ".time_conv_conv."), (r"\.time_conv\.1\.", ".time_conv_bn."),
+    (r"\.s1_l(\d)\.", r".joints_l\1."),
+    (r"\.s2_l(\d)\.", r".parts_l\1."),
+    (r"\.s3_l(\d)\.", r".bodies_l\1."),
+    (r"\.gcn\.conv\.", ".gcn."),
+    (r"\.tcn\.0\.", ".tcn_bn0."),
+    (r"\.tcn\.2\.", ".tcn_conv."),
+    (r"\.tcn\.3\.", ".tcn_bn1."),
+    (r"\.residual\.0\.", ".residual_conv."),
+    (r"\.residual\.1\.", ".residual_bn."),
+    (r"\.emul_s1\.(\d)$", r".emul_joints_\1"),
+    (r"\.eadd_s1\.(\d)$", r".eadd_joints_\1"),
+    (r"\.emul_s2\.(\d)$", r".emul_parts_\1"),
+    (r"\.eadd_s2\.(\d)$", r".eadd_parts_\1"),
+    (r"\.emul_s3\.(\d)$", r".emul_bodies_\1"),
+    (r"\.eadd_s3\.(\d)$", r".eadd_bodies_\1"),
+    (r"\.(j2p_\d)\.embed_s1\.", r".\1.embed_a."),
+    (r"\.(j2p_\d)\.embed_s2\.", r".\1.embed_b."),
+    (r"\.(p2j_\d)\.embed_s2\.", r".\1.embed_a."),
+    (r"\.(p2j_\d)\.embed_s1\.", r".\1.embed_b."),
+    (r"\.(p2b_\d)\.embed_s2\.", r".\1.embed_a."),
+    (r"\.(p2b_\d)\.embed_s3\.", r".\1.embed_b."),
+    (r"\.(b2p_\d)\.embed_s3\.", r".\1.embed_a."),
+    (r"\.(b2p_\d)\.embed_s2\.", r".\1.embed_b."),
+    (r"\.time_conv\.0\.", ".time_conv_conv."),
+    (r"\.time_conv\.1\.", ".time_conv_bn."),
     (r"^decoder\.msg_in\.conv\.", "decoder.msg_in."),
 ]
-TORCH_BUFFERS = ("encoder_pos.A_j", "encoder_pos.A_p", "encoder_pos.A_b", "encoder_vel.A_j", "encoder_vel.A_p",
-                 "encoder_vel.A_b", "encoder_acl.A_j", "encoder_acl.A_p", "encoder_acl.A_b", "decoder.A_j")
+TORCH_BUFFERS = (
+    "encoder_pos.A_j",
+    "encoder_pos.A_p",
+    "encoder_pos.A_b",
+    "encoder_vel.A_j",
+    "encoder_vel.A_p",
+    "encoder_vel.A_b",
+    "encoder_acl.A_j",
+    "encoder_acl.A_p",
+    "encoder_acl.A_b",
+    "decoder.A_j",
+)
 
 
 def torch_rename(key: str) -> str:

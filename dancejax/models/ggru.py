@@ -33,8 +33,8 @@ def ggru_step(params: dict, carry):
     gm = m @ params["U"]
     hs = h.shape[-1]
     r = jax.nn.sigmoid(gx[..., :hs] + gm[..., :hs])
-    z = jax.nn.sigmoid(gx[..., hs:2 * hs] + gm[..., hs:2 * hs])
-    n = jnp.tanh(gx[..., 2 * hs:] + r * gm[..., 2 * hs:])
+    z = jax.nn.sigmoid(gx[..., hs : 2 * hs] + gm[..., hs : 2 * hs])
+    n = jnp.tanh(gx[..., 2 * hs :] + r * gm[..., 2 * hs :])
     h_new = (1 - z) * n + z * h
     new_pose = pose + h_new @ params["W_out"] + params["b_out"]
     return (h_new, new_pose, pose), new_pose

@@ -39,8 +39,9 @@ LIMBS = ("left_arm", "right_arm", "left_leg", "right_leg")
 
 def rnn_step(p: dict, sfx: str, h, x):
     """One tanh RNN step: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (PyTorch ``nn.RNN``)."""
-    return jnp.tanh(x @ p[f"weight_ih_l0{sfx}"].T + p[f"bias_ih_l0{sfx}"] + h @ p[f"weight_hh_l0{sfx}"].T
-                    + p[f"bias_hh_l0{sfx}"])
+    return jnp.tanh(
+        x @ p[f"weight_ih_l0{sfx}"].T + p[f"bias_ih_l0{sfx}"] + h @ p[f"weight_hh_l0{sfx}"].T + p[f"bias_hh_l0{sfx}"]
+    )
 
 
 def lstm_step(p: dict, sfx: str, carry, x):
@@ -58,14 +59,18 @@ def run_direction(p: dict, x, hidden: int, cell: str, reverse: bool):
     xs = jnp.moveaxis(x[:, ::-1] if reverse else x, 1, 0)
     zeros = jnp.zeros((x.shape[0], hidden), x.dtype)
     if cell == "rnn":
+
         def body(h, xt):
             h = rnn_step(p, sfx, h, xt)
             return h, h
+
         _, hs = jax.lax.scan(body, zeros, xs)
     else:
+
         def body(carry, xt):
             h, c = lstm_step(p, sfx, carry, xt)
             return (h, c), h
+
         _, hs = jax.lax.scan(body, (zeros, zeros), xs)
     hs = jnp.moveaxis(hs, 0, 1)
     return hs[:, ::-1] if reverse else hs

@@ -112,10 +112,18 @@ class LTD(nn.Module):
         (LSP-14 positions carry none); the original's validation split selects nothing."""
         if preset != "original":
             return None
-        return dict(model={"dct_n": max(1, obs + pred - 5), "hidden": 256, "stages": 12, "dropout": 0.5},
-                    optim=OptimConfig("adam", lr=5e-4, lr_decay=0.96, decay_every=2, decay_offset=1, clip_norm=1.0),
-                    batch_size=16, epochs=50, stride=1, loss="mpjpe_all_frames", frame="root_relative", augment=(),
-                    units=1000.0, eval_every=5)
+        return dict(
+            model={"dct_n": max(1, obs + pred - 5), "hidden": 256, "stages": 12, "dropout": 0.5},
+            optim=OptimConfig("adam", lr=5e-4, lr_decay=0.96, decay_every=2, decay_offset=1, clip_norm=1.0),
+            batch_size=16,
+            epochs=50,
+            stride=1,
+            loss="mpjpe_all_frames",
+            frame="root_relative",
+            augment=(),
+            units=1000.0,
+            eval_every=5,
+        )
 
 
 def torch_rename(key: str) -> str:
@@ -124,4 +132,3 @@ def torch_rename(key: str) -> str:
     if parts[0] == "gcbs":
         parts = [f"gcbs_{parts[1]}"] + parts[2:]
     return ".".join(parts)
-

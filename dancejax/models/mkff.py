@@ -7,7 +7,8 @@ Outputs: refined keypoints (N, T, J, 2) = input + predicted offset, and style lo
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -102,14 +103,21 @@ class MKFFSTGCN(nn.Module):
     def __call__(self, x, conf, train: bool = False):
         n, t, j, d = x.shape
         inp = jnp.concatenate([x, conf[..., None]], -1)  # (x, y, score) like ST-GCN's input
-        feat, _ = STGCN(self.graph, self.widths, self.strides, None, self.dropout, impl=self.impl,
-                        name="backbone")(inp, train)
+        feat, _ = STGCN(self.graph, self.widths, self.strides, None, self.dropout, impl=self.impl, name="backbone")(
+            inp, train
+        )
         if feat.shape[1] != t:  # strided backbones: back to the window's temporal resolution
             feat = jnp.repeat(feat, -(-t // feat.shape[1]), axis=1)[:, :t]
         parts = [feat]
         if self.use_mkff:
-            mk = MKFF(self.mkff_width, self.mkff_blocks, self.mkff_heads, self.dropout, features=self.mkff_features,
-                      name="mkff")(x, train)
+            mk = MKFF(
+                self.mkff_width,
+                self.mkff_blocks,
+                self.mkff_heads,
+                self.dropout,
+                features=self.mkff_features,
+                name="mkff",
+            )(x, train)
             parts.append(jnp.broadcast_to(mk[:, :, None, :], (n, t, j, mk.shape[-1])))
         fused = nn.relu(Dense(self.decoder_width, name="fuse")(jnp.concatenate(parts, -1)))
         # per-joint decoder: shared MLP plus a learned per-joint embedding
@@ -118,8 +126,11 @@ class MKFFSTGCN(nn.Module):
         offset = Dense(d, name="dec_out", use_bias=True)(h)
         if self.residual == "gated":
             # the gate starts nearly closed (σ(−2) ≈ 0.12): training begins from the detections themselves
-            gate = jax.nn.sigmoid(Dense(1, bias_init=nn.initializers.constant(-2.0), name="gate")(
-                jnp.concatenate([h, conf[..., None]], -1)))
+            gate = jax.nn.sigmoid(
+                Dense(1, bias_init=nn.initializers.constant(-2.0), name="gate")(
+                    jnp.concatenate([h, conf[..., None]], -1)
+                )
+            )
             offset = gate * offset
         elif self.residual != "plain":
             raise ValueError(f"Unsupported residual: {self.residual!r}; use 'plain' or 'gated'")

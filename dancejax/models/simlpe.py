@@ -136,7 +136,7 @@ class SiMLPe(nn.Module):
         step = self.step_frames
         chunks = -(-self.pred // step)
         if chunks == 1:
-            return self.one_pass(x)[:, :self.pred].reshape(n, self.pred, j, dd)
+            return self.one_pass(x)[:, : self.pred].reshape(n, self.pred, j, dd)
 
         def body(mdl, window, _):
             out = mdl.one_pass(window)[:, :step]
@@ -145,7 +145,7 @@ class SiMLPe(nn.Module):
         scan = nn.scan(body, variable_broadcast="params", split_rngs={"params": False}, length=chunks)
         _, outs = scan(self, x, None)
         outs = jnp.moveaxis(outs, 0, 1).reshape(n, chunks * step, j * dd)
-        return outs[:, :self.pred].reshape(n, self.pred, j, dd)
+        return outs[:, : self.pred].reshape(n, self.pred, j, dd)
 
     @staticmethod
     def recipe(preset: str, obs: int, pred: int) -> dict | None:
@@ -159,11 +159,20 @@ class SiMLPe(nn.Module):
         the original's root rotation is not removed (LSP-14 positions carry none)."""
         if preset != "original":
             return None
-        return dict(model={"blocks": 48, "norm_axis": "spatial", "horizon": min(10, obs, pred)},
-                    optim=OptimConfig("adam", lr=1e-5, lr_decay=1.0, boundaries=((1, 30.0), (30002, 1.0 / 30.0)),
-                                      weight_decay=1e-4),
-                    batch_size=256, iterations=40000, stride=1, loss="mpjpe_velocity", frame="root_relative",
-                    augment=("reverse",), units=1.0, eval_every=200)
+        return dict(
+            model={"blocks": 48, "norm_axis": "spatial", "horizon": min(10, obs, pred)},
+            optim=OptimConfig(
+                "adam", lr=1e-5, lr_decay=1.0, boundaries=((1, 30.0), (30002, 1.0 / 30.0)), weight_decay=1e-4
+            ),
+            batch_size=256,
+            iterations=40000,
+            stride=1,
+            loss="mpjpe_velocity",
+            frame="root_relative",
+            augment=("reverse",),
+            units=1.0,
+            eval_every=200,
+        )
 
 
 def torch_rename(key: str) -> str:

@@ -107,11 +107,13 @@ class STGANet(nn.Module):
         vel = jnp.concatenate([jnp.zeros_like(obs[:, :1]), obs[:, 1:] - obs[:, :-1]], 1)
         h = Dense(self.width, name="embed")(jnp.concatenate([obs, vel], -1))
         for i in range(self.blocks):
-            h = STGABlock(self.width, 2 ** i, self.heads, self.dropout, self.layout, self.impl,
-                          name=f"block_{i}")(h, train)
+            h = STGABlock(self.width, 2**i, self.heads, self.dropout, self.layout, self.impl, name=f"block_{i}")(
+                h, train
+            )
         h0 = jnp.tanh(Dense(self.width, name="to_hidden")(jnp.concatenate([h[:, -1], h.mean(1)], -1)))
-        return GraphGRUDecoder(self.width, obs.shape[2], obs.shape[3], name="decoder")(h0, obs[:, -1], obs[:, -2],
-                                                                                       self.pred)
+        return GraphGRUDecoder(self.width, obs.shape[2], obs.shape[3], name="decoder")(
+            h0, obs[:, -1], obs[:, -2], self.pred
+        )
 
     @staticmethod
     def recipe(preset: str, obs: int, pred: int) -> dict | None:

@@ -11,7 +11,8 @@ masks multiplied into the partition adjacency, global average pooling and a
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -50,13 +51,15 @@ class STGCNBlock(nn.Module):
         elif cin == self.features and self.stride == 1:
             res = x
         else:
-            res = TemporalConv(self.features, 1, self.stride, impl=self.impl, layout=self.layout,
-                               name="residual_conv", **inits)(x)
+            res = TemporalConv(
+                self.features, 1, self.stride, impl=self.impl, layout=self.layout, name="residual_conv", **inits
+            )(x)
             res = bn("residual_bn")(res, train)
         h = GraphConv(self.features, layout=self.layout, name="gcn", **inits)(x, a)
         h = nn.relu(bn("tcn_bn0")(h, train))
-        h = TemporalConv(self.features, self.kernel, self.stride, impl=self.impl, layout=self.layout,
-                         name="tcn_conv", **inits)(h)
+        h = TemporalConv(
+            self.features, self.kernel, self.stride, impl=self.impl, layout=self.layout, name="tcn_conv", **inits
+        )(h)
         h = bn("tcn_bn1")(h, train)
         h = Dropout(self.dropout)(h, deterministic=not train)
         return nn.relu(h + res)
@@ -111,8 +114,15 @@ class STGCN(nn.Module):
             a = a0
             if self.edge_importance:
                 a = a0 * self.param(f"edge_importance_{i}", nn.initializers.ones, a0.shape)
-            h = STGCNBlock(w, s, residual=i > 0, dropout=0.0 if i == 0 else self.dropout, impl=self.impl,
-                           bn_momentum=self.bn_momentum, name=f"block_{i}")(h, a, train)
+            h = STGCNBlock(
+                w,
+                s,
+                residual=i > 0,
+                dropout=0.0 if i == 0 else self.dropout,
+                impl=self.impl,
+                bn_momentum=self.bn_momentum,
+                name=f"block_{i}",
+            )(h, a, train)
         h = h.transpose(0, 2, 1, 3)
         logits = None
         if self.num_classes is not None:

@@ -45,14 +45,17 @@ class Checkpointer:
             path = self.workdir / kind
             if path.exists() and not path.is_dir():
                 raise DataError(f"{path}: expected a checkpoint folder, found a file")
-            self.managers[kind] = ocp.CheckpointManager(path, options=ocp.CheckpointManagerOptions(
-                max_to_keep=n, create=True))
+            self.managers[kind] = ocp.CheckpointManager(
+                path, options=ocp.CheckpointManagerOptions(max_to_keep=n, create=True)
+            )
 
     def save(self, epoch: int, state, meta: dict, best: bool = False):
         args = lambda: ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
-        self.managers["periodic"].save(epoch, args=args(), force=True)
-        if best:
-            self.managers["best"].save(epoch, args=args(), force=True)
+        for kind in ("periodic", "best") if best else ("periodic",):
+            mgr = self.managers[kind]
+            if epoch in mgr.all_steps():  # a resumed run redoing this epoch: its new state replaces the old
+                mgr.delete(epoch)
+            mgr.save(epoch, args=args(), force=True)
         for m in self.managers.values():
             m.wait_until_finished()
 
@@ -75,8 +78,9 @@ class Checkpointer:
         if epoch is None:
             raise DataError(f"{self.workdir / kind}: no checkpoint to restore")
         abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, template)
-        out = self.managers[kind].restore(epoch, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore()))
+        out = self.managers[kind].restore(
+            epoch, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore())
+        )
         if not isinstance(out["meta"], dict):
             raise DataError(f"{self.workdir / kind / str(epoch)}: metadata is not a JSON object")
         return epoch, out["state"], out["meta"]
@@ -91,18 +95,37 @@ class Checkpointer:
                 got = self.restore(template, kind, epoch)
             except Exception as e:  # orbax/tensorstore/json errors differ by the kind of damage
                 tried.append(f"{path} ({_reason(e)})")
-                msg = f"checkpoint {path} cannot be restored ({_reason(e)}); trying an earlier one"
+                aside = self._set_aside(path)
+                msg = (
+                    f"checkpoint {path} cannot be restored ({_reason(e)}); moved to {aside.name}; trying an earlier one"
+                )
                 warnings.warn(msg, CheckpointWarning, stacklevel=2)
                 if log is not None:
                     log(f"  warning: {msg}")
                 continue
             return got
         if tried:
-            raise DataError(f"{self.workdir / kind}: no intact checkpoint to resume from; tried: " + "; ".join(tried)
-                            + ". Remove the folder to start afresh.")
+            raise DataError(
+                f"{self.workdir / kind}: no intact checkpoint to resume from; tried: "
+                + "; ".join(tried)
+                + ". Remove the folder to start afresh."
+            )
         return None
+
+    def _set_aside(self, path: Path) -> Path:
+        """Move a damaged checkpoint out of the manager's way (kept for inspection), so the run
+        can write that step again."""
+        k = 0
+        while (aside := path.with_name(f"{path.name}.damaged-{k}")).exists():
+            k += 1
+        try:
+            path.rename(aside)
+        except OSError:
+            return path
+        for m in self.managers.values():
+            m.reload()
+        return aside
 
     def close(self):
         for m in self.managers.values():
             m.close()
-

@@ -28,7 +28,8 @@ import dataclasses
 import math
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -55,8 +56,9 @@ class Progress:
         rate = self.done / max(time.perf_counter() - self.t0, 1e-9)
         eta = (self.total - self.step) / max(rate, 1e-9)
         ms = " ".join(f"{k} {float(np.mean(np.asarray(v))):.4f}" for k, v in metrics.items())
-        self.log(f"  [{self.name}] epoch {epoch} step {self.step}/{self.total} {ms} | {rate:.1f} steps/s, "
-                 f"ETA {eta:.0f}s")
+        self.log(
+            f"  [{self.name}] epoch {epoch} step {self.step}/{self.total} {ms} | {rate:.1f} steps/s, ETA {eta:.0f}s"
+        )
 
 
 @dataclasses.dataclass
@@ -92,16 +94,29 @@ def run_plan(task, cfg, data) -> tuple[int, int, int]:
     return spe, math.ceil(total / spe), total
 
 
-def fit(task, cfgs, data, workdir=None, keep: int = 3, patience: int | None = None, validate: bool = True,
-        log: Callable[[str], Any] | None = print, log_every: int = 20, stop_after_epochs: int | None = None,
-        mesh=None, name: str | None = None) -> FitResult:
+def fit(
+    task,
+    cfgs,
+    data,
+    workdir=None,
+    keep: int = 3,
+    patience: int | None = None,
+    validate: bool = True,
+    log: Callable[[str], Any] | None = print,
+    log_every: int = 20,
+    stop_after_epochs: int | None = None,
+    mesh=None,
+    name: str | None = None,
+) -> FitResult:
     """Train the settings ``cfgs`` (one config or a list sharing ``task.static_key``)."""
     t0 = time.perf_counter()
     cfgs = list(cfgs) if isinstance(cfgs, (list, tuple)) else [cfgs]
     static = {task.static_key(c) for c in cfgs}
     if len(static) != 1:
-        raise ValueError("fit: the settings differ in more than array hyper-parameters and seeds; "
-                         "group them by task.static_key first (dancejax.study does)")
+        raise ValueError(
+            "fit: the settings differ in more than array hyper-parameters and seeds; "
+            "group them by task.static_key first (dancejax.study does)"
+        )
     cfg0, n = cfgs[0], len(cfgs)
     say = log or (lambda m: None)
     name = name or cfg0.method
@@ -193,13 +208,25 @@ def fit(task, cfgs, data, workdir=None, keep: int = 3, patience: int | None = No
             if validate and improved.any():
                 best_state = state if n == 1 else _where(jnp.asarray(improved), state, best_state)
             if ckpt is not None:
-                meta = {"history": history, "best": [float(b) if np.isfinite(b) else -1e30 for b in best],
-                        "since": since.tolist(), "active": active.tolist(), "epochs_run": ran.tolist()}
+                meta = {
+                    "history": history,
+                    "best": [float(b) if np.isfinite(b) else -1e30 for b in best],
+                    "since": since.tolist(),
+                    "active": active.tolist(),
+                    "epochs_run": ran.tolist(),
+                }
                 ckpt.save(epoch, {"state": state, "best": best_state}, meta, best=bool(improved.any()))
-            say(f"  [{name}] epoch {epoch + 1}/{epochs}: " + " | ".join(
-                f"{'#' + str(j) + ' ' if n > 1 else ''}{'(stopped) ' if not active[j] else ''}loss "
-                f"{history[j][-1]['loss']:.4f}" + (f" val {history[j][-1]['val']:.3f}" if 'val' in history[j][-1] else "")
-                for j in range(n) if history[j]) + f" [{time.perf_counter() - t0:.0f}s]")
+            say(
+                f"  [{name}] epoch {epoch + 1}/{epochs}: "
+                + " | ".join(
+                    f"{'#' + str(j) + ' ' if n > 1 else ''}{'(stopped) ' if not active[j] else ''}loss "
+                    f"{history[j][-1]['loss']:.4f}"
+                    + (f" val {history[j][-1]['val']:.3f}" if "val" in history[j][-1] else "")
+                    for j in range(n)
+                    if history[j]
+                )
+                + f" [{time.perf_counter() - t0:.0f}s]"
+            )
         run_epochs += 1
         epoch += 1
         if stop_after_epochs is not None and run_epochs >= stop_after_epochs:

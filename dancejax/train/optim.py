@@ -60,7 +60,7 @@ class OptimConfig:
         if self.decay_every < 1 or (self.decay_every_steps is not None and self.decay_every_steps < 1):
             raise ValueError(f"decay intervals must be at least 1, got {self.decay_every}, {self.decay_every_steps}")
 
-    def static(self) -> "OptimConfig":
+    def static(self) -> OptimConfig:
         """The parts that shape the compiled program (array hyper-parameters zeroed)."""
         return dataclasses.replace(self, lr=0.0, lr_decay=0.0, weight_decay=0.0)
 

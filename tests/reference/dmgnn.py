@@ -24,8 +24,13 @@ class StGcn(nn.Module):
         self.k = k
         self.gcn = nn.Module()
         self.gcn.conv = nn.Conv2d(cin, cout * k, 1)
-        self.tcn = nn.Sequential(nn.BatchNorm2d(cout), nn.ReLU(), nn.Conv2d(cout, cout, (5, 1), (stride, 1), (2, 0)),
-                                 nn.BatchNorm2d(cout), nn.Dropout(dropout))
+        self.tcn = nn.Sequential(
+            nn.BatchNorm2d(cout),
+            nn.ReLU(),
+            nn.Conv2d(cout, cout, (5, 1), (stride, 1), (2, 0)),
+            nn.BatchNorm2d(cout),
+            nn.Dropout(dropout),
+        )
         self.mode = "none" if not residual else "identity" if cin == cout and stride == 1 else "conv"
         if self.mode == "conv":
             self.residual = nn.Sequential(nn.Conv2d(cin, cout, 1, (stride, 1)), nn.BatchNorm2d(cout))
@@ -124,8 +129,10 @@ class Encoder(nn.Module):
         self.emul_s3 = nn.ParameterList([nn.Parameter(torch.ones_like(self.A_b)) for _ in range(4)])
         self.eadd_s3 = nn.ParameterList([nn.Parameter(torch.zeros_like(self.A_b)) for _ in range(4)])
         self.cross_w, self.lamda = cross_w, lamda
-        self.rel = {n: tuple(torch.tensor(m) for m in fully_connected_relations(v)) for n, v in
-                    (("j", 14), ("p", len(PARTS)), ("b", len(BODIES)))}
+        self.rel = {
+            n: tuple(torch.tensor(m) for m in fully_connected_relations(v))
+            for n, v in (("j", 14), ("p", len(PARTS)), ("b", len(BODIES)))
+        }
 
     def forward(self, x):  # (N, T, V, 3)
         x = x.permute(0, 3, 1, 2)
@@ -162,7 +169,11 @@ class Decoder(nn.Module):
         self.msg_drop = nn.Dropout(0.5)
         self.input_r, self.input_i, self.input_n = (nn.Linear(3 * dims, hidden) for _ in range(3))
         self.hidden_r, self.hidden_i, self.hidden_h = (nn.Linear(hidden, hidden, bias=False) for _ in range(3))
-        self.out_fc1, self.out_fc2, self.out_fc3 = nn.Linear(hidden, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, dims)
+        self.out_fc1, self.out_fc2, self.out_fc3 = (
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, dims),
+        )
         self.dropout1, self.dropout2 = nn.Dropout(p), nn.Dropout(p)
         self.noise = 0.001
 
@@ -172,7 +183,9 @@ class Decoder(nn.Module):
             if s < 10:
                 m = self.msg_drop(self.msg_in.conv(hidden))
                 n, kc, v = m.shape
-                msg = torch.einsum("nkcv,kvw->ncw", m.view(n, self.k, kc // self.k, v), self.A_j * self.emul + self.eadd)
+                msg = torch.einsum(
+                    "nkcv,kvw->ncw", m.view(n, self.k, kc // self.k, v), self.A_j * self.emul + self.eadd
+                )
             else:
                 msg = hidden
             msg, hid = msg.permute(0, 2, 1), hidden.permute(0, 2, 1)
@@ -186,7 +199,7 @@ class Decoder(nn.Module):
             hid = (1 - z) * nn_ + z * hid
             o = self.dropout1(F.leaky_relu(self.out_fc1(hid), 0.1))
             o = self.dropout2(F.leaky_relu(self.out_fc2(o), 0.1))
-            nxt = x[..., :self.d] + self.out_fc3(o)
+            nxt = x[..., : self.d] + self.out_fc3(o)
             preds.append(nxt)
             prev2, prev, cur = prev, cur, nxt
             hidden = hid.permute(0, 2, 1)

@@ -63,6 +63,6 @@ class TorchLTD(nn.Module):
         t = obs.shape[1]
         padded = torch.cat([obs, obs[:, -1:].repeat(1, pred, 1)], 1)
         dct, idct = dct_pair(t + pred)
-        coef = torch.matmul(dct[:self.dct_n], padded).transpose(1, 2)
+        coef = torch.matmul(dct[: self.dct_n], padded).transpose(1, 2)
         out = self(coef)
-        return torch.matmul(idct[:, :self.dct_n], out.transpose(1, 2))
+        return torch.matmul(idct[:, : self.dct_n], out.transpose(1, 2))

@@ -82,5 +82,4 @@ class TorchSiMLPe(nn.Module):
         h = self.motion_fc_in(h).transpose(1, 2)
         h = self.motion_mlp(h)
         h = self.motion_fc_out(h.transpose(1, 2))
-        return torch.matmul(self.idct, h)[:, :self.horizon] + x[:, -1:]
-
+        return torch.matmul(self.idct, h)[:, : self.horizon] + x[:, -1:]

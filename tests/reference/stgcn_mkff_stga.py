@@ -25,8 +25,8 @@ from torch import nn
 
 from dancejax.skeleton import get_layout
 
-
 # ------------------------------------------------------------------ the original graph, rebuilt
+
 
 def original_partition(layout: str, max_hop: int = 1, strategy: str = "spatial") -> np.ndarray:
     lay = get_layout(layout)
@@ -64,6 +64,7 @@ def original_partition(layout: str, max_hop: int = 1, strategy: str = "spatial")
 
 # ------------------------------------------------------------------ ST-GCN, original layout
 
+
 class ConvTemporalGraphical(nn.Module):
     def __init__(self, cin, cout, k):
         super().__init__()
@@ -82,9 +83,13 @@ class STGCNUnit(nn.Module):
         super().__init__()
         pad = (kt - 1) // 2
         self.gcn = ConvTemporalGraphical(cin, cout, k)
-        self.tcn = nn.Sequential(nn.BatchNorm2d(cout), nn.ReLU(inplace=False),
-                                 nn.Conv2d(cout, cout, (kt, 1), (stride, 1), (pad, 0)),
-                                 nn.BatchNorm2d(cout), nn.Dropout(dropout))
+        self.tcn = nn.Sequential(
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=False),
+            nn.Conv2d(cout, cout, (kt, 1), (stride, 1), (pad, 0)),
+            nn.BatchNorm2d(cout),
+            nn.Dropout(dropout),
+        )
         if not residual:
             self.residual = None
         elif cin == cout and stride == 1:
@@ -100,20 +105,35 @@ class STGCNUnit(nn.Module):
 class TorchSTGCN(nn.Module):
     """ST-GCN-10 as in the original code (input (N, C, T, V, M)); returns class scores."""
 
-    def __init__(self, in_channels=3, num_class=60, layout="ntu25", dropout=0.0,
-                 widths=(64, 64, 64, 64, 128, 128, 128, 256, 256, 256), strides=(1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
-                 strategy="spatial", max_hop=1, edge_importance=True):
+    def __init__(
+        self,
+        in_channels=3,
+        num_class=60,
+        layout="ntu25",
+        dropout=0.0,
+        widths=(64, 64, 64, 64, 128, 128, 128, 256, 256, 256),
+        strides=(1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
+        strategy="spatial",
+        max_hop=1,
+        edge_importance=True,
+    ):
         super().__init__()
         a = torch.tensor(original_partition(layout, max_hop, strategy))
         self.register_buffer("A", a)
         k, v = a.shape[0], a.shape[1]
         self.data_bn = nn.BatchNorm1d(in_channels * v)
         chans = [in_channels] + list(widths)
-        self.st_gcn_networks = nn.ModuleList([
-            STGCNUnit(chans[i], chans[i + 1], k, strides[i], 0.0 if i == 0 else dropout, residual=i > 0)
-            for i in range(len(widths))])
-        self.edge_importance = nn.ParameterList([nn.Parameter(torch.ones(a.shape)) for _ in widths]) \
-            if edge_importance else [1] * len(widths)
+        self.st_gcn_networks = nn.ModuleList(
+            [
+                STGCNUnit(chans[i], chans[i + 1], k, strides[i], 0.0 if i == 0 else dropout, residual=i > 0)
+                for i in range(len(widths))
+            ]
+        )
+        self.edge_importance = (
+            nn.ParameterList([nn.Parameter(torch.ones(a.shape)) for _ in widths])
+            if edge_importance
+            else [1] * len(widths)
+        )
         self.fcn = nn.Conv2d(widths[-1], num_class, kernel_size=1)
 
     def forward(self, x):
@@ -143,6 +163,7 @@ class TorchTwoStreamSTGCN(nn.Module):
 
 
 # ------------------------------------------------------------------ channels-last helpers
+
 
 class BN(nn.BatchNorm1d):
     """Batch norm over every axis but the last (channels-last), PyTorch conventions."""
@@ -289,6 +310,7 @@ class TorchMKFFSTGCN(nn.Module):
 
 # ------------------------------------------------------------------ STGA-Net
 
+
 def masked_softmax(logits, mask):
     logits = logits.masked_fill(~mask, float("-inf"))
     return torch.softmax(logits, -1)
@@ -305,8 +327,9 @@ class LocalAtt(nn.Module):
     def forward(self, x):
         att = masked_softmax(self.M * self.graph, self.graph > 0)
         eye = torch.eye(att.shape[0])
-        return torch.diagonal(att)[:, None] * self.W_self(x) + torch.einsum("ij,ntjc->ntic", att * (1 - eye),
-                                                                             self.W_neigh(x))
+        return torch.diagonal(att)[:, None] * self.W_self(x) + torch.einsum(
+            "ij,ntjc->ntic", att * (1 - eye), self.W_neigh(x)
+        )
 
 
 class GlobalAtt(nn.Module):
@@ -361,8 +384,8 @@ class GGRU(nn.Module):
             m = torch.einsum("ij,njh->nih", self.A_h, h)
             gx, gm = x @ self.W + self.b, m @ self.U
             r = torch.sigmoid(gx[..., :hs] + gm[..., :hs])
-            z = torch.sigmoid(gx[..., hs:2 * hs] + gm[..., hs:2 * hs])
-            nn_ = torch.tanh(gx[..., 2 * hs:] + r * gm[..., 2 * hs:])
+            z = torch.sigmoid(gx[..., hs : 2 * hs] + gm[..., hs : 2 * hs])
+            nn_ = torch.tanh(gx[..., 2 * hs :] + r * gm[..., 2 * hs :])
             h = (1 - z) * nn_ + z * h
             prev, pose = pose, pose + h @ self.W_out + self.b_out
             outs.append(pose)
@@ -381,7 +404,7 @@ class TorchSTGANet(nn.Module):
         self.embed = nn.Linear(2 * d, c)
         sym, con = symmetric_graph(cfg.layout), connection_graph(cfg.layout)
         for i in range(cfg.blocks):
-            self.add_module(f"block_{i}", STGABlock(c, 2 ** i, cfg.heads, sym, con))
+            self.add_module(f"block_{i}", STGABlock(c, 2**i, cfg.heads, sym, con))
         self.to_hidden = nn.Linear(2 * c, c)
         self.decoder = GGRU(j, c, d)
 
