@@ -9,6 +9,8 @@
     dancejax study --config experiments/configs/study_recognition16.json --out results/study
     dancejax compare --task prediction --preset quick --seeds 0 1 2 --out results
     dancejax convert st_gcn.ntu-xsub.pth --layout ntu25 --out converted/
+    dancejax feedback performance.bvh reference.bvh --out report/   # alignment, deviations, risk flags, HTML
+    dancejax export runs/stga exported/ && dancejax run-exported exported/ inputs.npz
 
 Every subcommand has ``--help``.  A run folder holds ``run.json`` (the command and the full
 configuration), ``checkpoints/`` (periodic and best, resumable), ``model/`` (the saved model,
@@ -365,10 +367,11 @@ def cmd_compare(a):
     from dancejax.compare import compare_prediction, compare_recognition
 
     if a.task == "prediction":
-        compare_prediction(a.methods or None or _all("prediction"), a.preset or "quick", a.seeds, Path(a.out))
+        compare_prediction(a.methods or _all("prediction"), a.preset or "quick", a.seeds, Path(a.out))
     else:
-        over = {} if a.sim_only else {"real_fraction": 0.5, "select_on": "real_val", "select": "best"}
-        compare_recognition(a.methods or _all("recognition"), a.preset or "quick", a.seeds, Path(a.out), overrides=over)
+        compare_recognition(
+            a.methods or _all("recognition"), a.preset or "quick", a.seeds, Path(a.out), sim_only=a.sim_only
+        )
     return 0
 
 
@@ -376,6 +379,99 @@ def _all(task):
     from dancejax.tasks import get_task
 
     return list(get_task(task).METHODS)
+
+
+def _read_take(path, fps=None, scale=None):
+    from dancejax.data.user import SUFFIXES, read_sequence
+
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(
+            f
+            for f in p.iterdir()
+            if f.suffix.lower() in SUFFIXES
+            and f.suffix.lower() != ".json"
+            or f.name.endswith(".json")
+            and f.name != "manifest.json"
+        )
+        if len(files) != 1:
+            raise DataError(f"{p}: a take folder must hold exactly one readable take; found {[f.name for f in files]}")
+        p = files[0]
+    return read_sequence(p, fps, scale)
+
+
+def cmd_feedback(a):
+    from dancejax.feedback import compare, write_report
+
+    predictor = None
+    if a.predictor:
+        from dancejax.saved import load_model
+
+        predictor = load_model(_model_folder(a.predictor))
+        if predictor.meta["task"] != "prediction":
+            raise DataError(f"{a.predictor}: --predictor needs a prediction model")
+    perf, ref = _read_take(a.performance, a.fps, a.scale), _read_take(a.reference, a.fps, a.scale)
+    result = compare(perf, ref, band=None if a.band <= 0 else a.band, predictor=predictor)
+    files = write_report(result, Path(a.out), title=f"{Path(a.performance).name} against {Path(a.reference).name}")
+    print(
+        f"score {result['score']['value']:.0f}/100; mean deviation {result['deviation']['mean_position']:.3f} torso "
+        f"lengths, {result['deviation']['mean_angle']:.1f} degrees; mean timing offset "
+        f"{result['timing_offset_s']['mean']:+.2f} s (+ = behind); "
+        f"{sum(1 for f in result['risk']['flags'] if 'frame' in f)} risk flag(s) on {result['risk']['checked_on']}"
+    )
+    for m in result["moments"]:
+        print(
+            f"  largest deviation at {m['time_s']:.2f} s (frame {m['frame']}): {m['deviation_torso']:.3f} torso "
+            f"lengths, worst joint {m['worst_joint']}"
+        )
+    print("wrote " + ", ".join(str(f) for f in files.values()))
+    return 0
+
+
+def cmd_export(a):
+    from dancejax.export import export_model
+    from dancejax.saved import load_model
+
+    model = load_model(_model_folder(a.run))
+    out = export_model(model, a.out, a.kind)
+    sig = json.loads((out / "signature.json").read_text())
+    print(
+        f"exported {sig['kind']} ({sig['method']}) to {out}: {sig['bytes'] / 1e3:.0f} kB of StableHLO; inputs "
+        + ", ".join(f"{k} {v['shape']}" for k, v in sig["inputs"].items())
+    )
+    return 0
+
+
+def cmd_run_exported(a):
+    import time as _time
+
+    import numpy as np
+
+    from dancejax.export import run_exported
+
+    src = Path(a.input)
+    if not src.exists():
+        raise DataError(f"{src}: input file not found")
+    try:
+        with np.load(src, allow_pickle=False) as z:
+            inputs = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{src}: not a readable .npz of named input arrays ({e})") from None
+    t0 = _time.perf_counter()
+    out = run_exported(a.model, inputs)
+    import jax
+
+    flat = {
+        "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path): np.asarray(v)
+        for path, v in jax.tree_util.tree_leaves_with_path(out)
+    }
+    dest = Path(a.out or src.with_suffix(".out.npz"))
+    np.savez(dest, **{k.replace("/", "_") or "output": v for k, v in flat.items()})
+    print(
+        f"ran {a.model} in {(_time.perf_counter() - t0) * 1000:.0f} ms; wrote {dest}: "
+        + ", ".join(f"{k} {v.shape}" for k, v in flat.items())
+    )
+    return 0
 
 
 def cmd_convert(a):
@@ -455,6 +551,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sim-only", action="store_true", help="recognition: simulated detections only")
     p.add_argument("--out", default="results")
     p.set_defaults(fn=cmd_compare)
+
+    p = sub.add_parser("feedback", help="a performance against a reference: alignment, deviations, risk flags, HTML")
+    p.add_argument("performance", help="a take file (BVH, ASF/AMC, NPZ, JSON) or a folder holding one")
+    p.add_argument("reference")
+    p.add_argument("--out", default="feedback", help="the report folder")
+    p.add_argument("--predictor", default=None, help="a prediction run: risk flags on its predicted next poses")
+    p.add_argument("--band", type=float, default=0.25, help="Sakoe-Chiba band (fraction of the length; 0 = none)")
+    p.add_argument("--fps", type=float, default=None)
+    p.add_argument("--scale", type=float, default=None)
+    p.set_defaults(fn=cmd_feedback)
+
+    p = sub.add_parser("export", help="a trained model as a jax.export (StableHLO) artifact")
+    p.add_argument("run")
+    p.add_argument("out")
+    p.add_argument("--kind", default=None, choices=["refiner", "predictor", "stream"])
+    p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("run-exported", help="run an exported model on an .npz of named inputs (no model code)")
+    p.add_argument("model")
+    p.add_argument("input")
+    p.add_argument("--out", default=None)
+    p.set_defaults(fn=cmd_run_exported)
 
     p = sub.add_parser("convert", help="an original ST-GCN checkpoint to a saved model", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

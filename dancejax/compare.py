@@ -71,6 +71,7 @@ def compare_recognition(
     overrides: dict | None = None,
     log=print,
     workdir=None,
+    sim_only: bool = False,
 ) -> dict:
     """Tables II–III: the raw detector, tuned Savitzky–Golay and One-Euro filters, and every
     learned method in ``methods``, on every evaluation set, mean ± std over ``seeds``."""
@@ -80,7 +81,9 @@ def compare_recognition(
     t0 = time.perf_counter()
     ds = dataset or load_dataset()
     overrides = dict(overrides or {})
-    probe = R.make_config(methods[0] if methods else "mkff_stgcn", preset, num_styles=len(ds.styles), **overrides)
+    probe = R.make_config(
+        methods[0] if methods else "mkff_stgcn", preset, num_styles=len(ds.styles), sim_only=sim_only, **overrides
+    )
     data = R.load_data(ds, probe)
     select = probe.select_on
     log(
@@ -100,7 +103,9 @@ def compare_recognition(
         preds[kind] = {n: [R.filter_predictions(kind, s, params)] for n, s in data.sets.items()}
     for method in methods:
         cfgs = [
-            R.make_config(method, preset, num_styles=len(ds.styles), seed=s, data_seed=seeds[0], **overrides)
+            R.make_config(
+                method, preset, num_styles=len(ds.styles), sim_only=sim_only, seed=s, data_seed=seeds[0], **overrides
+            )
             for s in seeds
         ]
         runs, secs = train_seeds(R, cfgs, data, None if workdir is None else Path(workdir) / method, log)

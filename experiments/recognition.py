@@ -7,8 +7,9 @@
 Methods: the raw detector, Savitzky–Golay and One-Euro filters (tuned on the selection set),
 HBRNN, plain ST-GCN, MKFF-ST-GCN and its ablations.  HRNet is an image model: no row.  By
 default the learned methods train on simulated detections plus real AIST++ training detections
-(half of each batch) and are selected on real validation detections (``--sim-only`` for the
-simulated-only setting).  Results: <out>/recognition.{csv,json}, recognition_pck_curve.png.
+(three quarters of each batch, class-balanced) with a gated residual, and are selected on real
+validation detections (``--sim-only``: the simulated-only setting of round 1).
+Results: <out>/recognition.{csv,json}, recognition_pck_curve.png.
 """
 
 import argparse
@@ -16,8 +17,6 @@ from pathlib import Path
 
 from dancejax.compare import compare_recognition
 from dancejax.recognition import METHODS, PRESETS
-
-REAL = {"real_fraction": 0.5, "select_on": "real_val", "select": "best"}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -28,7 +27,5 @@ if __name__ == "__main__":
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--out", default="results")
     a = ap.parse_args()
-    over = {} if a.sim_only else dict(REAL)
-    if a.epochs is not None:
-        over["epochs"] = a.epochs
-    compare_recognition(a.methods, a.preset, a.seeds, Path(a.out), overrides=over)
+    over = {} if a.epochs is None else {"epochs": a.epochs}
+    compare_recognition(a.methods, a.preset, a.seeds, Path(a.out), overrides=over, sim_only=a.sim_only)
