@@ -34,10 +34,18 @@ class PoseSequence:
     source: str | None = None
 
     def __post_init__(self):
-        self.positions = np.asarray(self.positions, np.float32)
+        from dancejax.io.validate import number, real_array
+
+        self.positions = real_array(self.positions, self.source, "positions").astype(np.float32)
         if self.confidence is None:
             self.confidence = np.ones(self.positions.shape[:2], np.float32)
-        self.confidence = np.asarray(self.confidence, np.float32)
+        self.confidence = real_array(self.confidence, self.source, "confidence").astype(np.float32)
+        self.fps = number(self.fps, self.source, "fps", positive=True)
+        if not isinstance(self.labels, dict):
+            raise DataError(
+                f"{where(self.source, 'labels')}expected an object (mapping), got {type(self.labels).__name__}"
+            )
+        get_layout(self.layout, self.source)
         validate_positions(self.positions, self.layout, self.source, "positions")
         if self.confidence.shape != self.positions.shape[:2]:
             raise DataError(
@@ -45,8 +53,6 @@ class PoseSequence:
                 f"(frames, joints), got {self.confidence.shape}"
             )
         validate_confidence(self.confidence, self.source)
-        if not (np.isfinite(self.fps) and self.fps > 0):
-            raise DataError(f"{where(self.source, 'fps')}expected a positive frame rate, got {self.fps}")
 
     @property
     def num_frames(self) -> int:

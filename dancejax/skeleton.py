@@ -363,14 +363,15 @@ NTU25 = Layout(
 LAYOUTS: dict[str, Layout] = {lay.name: lay for lay in (LSP14, COCO17, CMU31, OPENPOSE18, NTU25)}
 
 
-def get_layout(name: str | Layout) -> Layout:
-    """Look a layout up by name; unknown names fail with the list of known ones."""
+def get_layout(name: str | Layout, source=None) -> Layout:
+    """Look a layout up by name; unknown names (or a non-string) fail with the list of known ones,
+    naming ``source`` (the file it came from) when given."""
     if isinstance(name, Layout):
         return name
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        raise DataError(f"unknown skeleton layout {name!r}; known layouts: {', '.join(sorted(LAYOUTS))}") from None
+    prefix = f"{source}: field 'layout': " if source is not None else ""
+    if not isinstance(name, str) or name not in LAYOUTS:
+        raise DataError(f"{prefix}unknown skeleton layout {name!r}; known layouts: {', '.join(sorted(LAYOUTS))}")
+    return LAYOUTS[name]
 
 
 # Head-top is not a COCO / OpenPose keypoint.  We extrapolate it along the

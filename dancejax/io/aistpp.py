@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import pickle
 from pathlib import Path
 
@@ -38,16 +37,10 @@ _ALLOWED_GLOBALS = {
     ("builtins", "dict"),
     ("builtins", "list"),
     ("builtins", "tuple"),
-    ("builtins", "set"),
-    ("builtins", "frozenset"),
-    ("builtins", "int"),
-    ("builtins", "float"),
-    ("builtins", "complex"),
-    ("builtins", "str"),
-    ("builtins", "bytes"),
-    ("builtins", "bytearray"),
-    ("builtins", "bool"),
 }
+# Not admitted: constructors that allocate from a number (bytes(n), bytearray(n)) or build values
+# an annotation never holds (complex, set, ...).  Containers and scalars come from pickle opcodes.
+MAX_PICKLE_BYTES = 1 << 30
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -68,6 +61,12 @@ def load_restricted_pickle(path) -> dict:
     """Unpickle an AIST++ annotation file, admitting only NumPy arrays and builtins."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_PICKLE_BYTES:
+            raise DataError(
+                f"{path}: {size / 2**20:.0f} MiB is over the {MAX_PICKLE_BYTES / 2**20:.0f} MiB limit "
+                "for an annotation pickle"
+            )
         data = path.read_bytes()
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e}") from None
@@ -84,8 +83,13 @@ def load_restricted_pickle(path) -> dict:
 
 def _array(d: dict, key: str, path, ndim: int, last: int) -> np.ndarray:
     if key not in d:
-        raise DataError(f"{where(path, key)}missing; the file has {sorted(d)}")
-    a = np.asarray(d[key])
+        raise DataError(f"{where(path, key)}missing; the file has {sorted(map(str, d))}")
+    a = d[key]
+    if not isinstance(a, np.ndarray) or a.dtype.kind not in "fiu":
+        raise DataError(
+            f"{where(path, key)}expected a real numeric array, got "
+            f"{a.dtype if isinstance(a, np.ndarray) else type(a).__name__}"
+        )
     if a.ndim != ndim or a.shape[-1] != last or a.shape[-2] != 17:
         raise DataError(f"{where(path, key)}expected (..., 17, {last}) with {ndim} dims, got {a.shape}")
     return a
@@ -95,6 +99,11 @@ def read_keypoints3d(path, labels: dict | None = None, key: str = "keypoints3d_o
     """COCO-17 3D keypoints in metres (``keypoints3d_optim`` has no NaN frames)."""
     d = load_restricted_pickle(path)
     k = _array(d, key, path, 3, 3).astype(np.float64) / 100.0
+    if np.isinf(k).any():
+        raise DataError(
+            f"{where(path, key)}{int(np.isinf(k).sum())} infinite coordinates: a corrupt file "
+            "(AIST++ marks missing frames with NaN)"
+        )
     conf = np.isfinite(k).all(-1).astype(np.float32)
     k = np.where(np.isfinite(k), k, 0.0)
     lab = {"units": "m", "source": "aistpp", **(labels or {})}
@@ -105,6 +114,10 @@ def read_keypoints2d(path, labels: dict | None = None) -> list[PoseSequence]:
     """One COCO-17 pixel sequence per camera view, with detector confidences."""
     d = load_restricted_pickle(path)
     k = _array(d, "keypoints2d", path, 4, 3).astype(np.float32)
+    if k.shape[0] == 0 or k.shape[1] == 0:
+        raise DataError(f"{where(path, 'keypoints2d')}no views or no frames (shape {k.shape})")
+    if np.isinf(k).any():
+        raise DataError(f"{where(path, 'keypoints2d')}infinite values: a corrupt file (missing detections are NaN)")
     xy, score = k[..., :2], k[..., 2]
     ok = np.isfinite(xy).all(-1) & np.isfinite(score)
     conf = np.where(ok, np.clip(score, 0.0, 1.0), 0.0).astype(np.float32)
@@ -129,31 +142,43 @@ class Camera:
 
 
 def read_cameras(path) -> list[Camera]:
+    """AIST++ camera JSON: a list of {name, size (w, h), matrix (3×3), distortions (≤ 5),
+    rotation (Rodrigues 3-vector), translation (3)}; every field checked."""
+    from dancejax.io.validate import load_json, real_array
+
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: not a readable camera JSON ({e})") from None
+    raw = load_json(path)
     if not isinstance(raw, list) or not raw:
         raise DataError(f"{path}: expected a non-empty list of cameras")
     cams = []
     for i, c in enumerate(raw):
-        try:
-            dist = np.zeros(5)
-            dd = np.asarray(c.get("distortions", []), np.float64)
-            dist[: len(dd)] = dd
-            cams.append(
-                Camera(
-                    name=str(c.get("name", i)),
-                    size=tuple(c["size"]),
-                    K=np.asarray(c["matrix"], np.float64),
-                    dist=dist,
-                    R=rodrigues(np.asarray(c["rotation"], np.float64)),
-                    t=np.asarray(c["translation"], np.float64),
-                )
+        f = f"camera {i}"
+        if not isinstance(c, dict):
+            raise DataError(f"{where(path, f)}expected an object")
+        for key in ("size", "matrix", "rotation", "translation"):
+            if key not in c:
+                raise DataError(f"{where(path, f + '.' + key)}missing")
+        size = real_array(c["size"], path, f + ".size", ndim=1, finite=True)
+        k = real_array(c["matrix"], path, f + ".matrix", finite=True)
+        rot = real_array(c["rotation"], path, f + ".rotation", ndim=1, finite=True)
+        tr = real_array(c["translation"], path, f + ".translation", ndim=1, finite=True)
+        dd = real_array(c.get("distortions", []), path, f + ".distortions", finite=True).reshape(-1)
+        if size.shape != (2,) or (size <= 0).any():
+            raise DataError(f"{where(path, f + '.size')}expected (width, height) > 0, got {size.tolist()}")
+        if k.shape != (3, 3) or k[0, 0] <= 0 or k[1, 1] <= 0:
+            raise DataError(
+                f"{where(path, f + '.matrix')}expected a 3×3 intrinsic matrix with positive focal "
+                f"lengths, got shape {k.shape}"
             )
-        except (KeyError, TypeError, ValueError) as e:
-            raise DataError(f"{where(path, f'camera {i}')}missing or malformed entry ({e})") from None
+        if rot.shape != (3,) or tr.shape != (3,):
+            raise DataError(
+                f"{where(path, f + '.rotation/translation')}expected 3 values each, got {rot.shape}, {tr.shape}"
+            )
+        if dd.size > 5:
+            raise DataError(f"{where(path, f + '.distortions')}expected at most 5 coefficients, got {dd.size}")
+        dist = np.zeros(5)
+        dist[: dd.size] = dd
+        cams.append(Camera(str(c.get("name", i)), tuple(int(v) for v in size), k, dist, rodrigues(rot), tr))
     return cams
 
 

@@ -25,6 +25,27 @@ from dancejax.sequence import PoseSequence
 from dancejax.skeleton import CMU31
 
 INCH = 0.0254
+MAX_BYTES = 1 << 30  # untrusted text files larger than 1 GiB are refused
+MAX_BONES = 1000
+AXES = set("xyz")
+ROOT_CHANNELS = {"TX", "TY", "TZ", "RX", "RY", "RZ"}
+
+
+def read_text(path, kind: str, max_bytes: int = MAX_BYTES) -> str:
+    """A text file, size-checked before it is read."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise DataError(f"{path}: cannot read {kind} file: {e.strerror or e}") from None
+    if size > max_bytes:
+        raise DataError(
+            f"{path}: {size / 2**20:.0f} MiB is over the {max_bytes / 2**20:.0f} MiB limit for a {kind} file"
+        )
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: cannot read {kind} file: {e}") from None
 
 
 @dataclasses.dataclass
@@ -48,21 +69,18 @@ class AsfSkeleton:
     source: str
 
     def order(self) -> list[str]:
-        """Joint names, root first, in ASF bone order (parents before children)."""
-        names = ["root"] + list(self.bones)
+        """Joint names, root first, in ASF bone order (parents before children).  Iterative, so
+        a deep hierarchy cannot exhaust the stack (cycles are refused by ``read_asf``)."""
         parent = self.parents()
-        out, seen = [], set()
-
-        def visit(n):
-            if n in seen:
-                return
-            if n != "root":
-                visit(parent[n])
-            seen.add(n)
-            out.append(n)
-
-        for n in names:
-            visit(n)
+        out, seen = ["root"], {"root"}
+        for n in self.bones:
+            chain = []
+            while n not in seen:
+                chain.append(n)
+                n = parent[n]
+            for m in reversed(chain):
+                seen.add(m)
+                out.append(m)
         return out
 
     def parents(self) -> dict[str, str]:
@@ -79,18 +97,17 @@ def _floats(tokens, path, line_no, field, n=None):
     return vals
 
 
-def read_asf(path) -> AsfSkeleton:
+def read_asf(path, length_unit: float | None = None) -> AsfSkeleton:
+    """An ASF skeleton.  Its ``:units length`` is required (a file without it gets an error rather
+    than a guessed scale); pass ``length_unit`` to supply or override it."""
     path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: cannot read ASF file: {e}") from None
+    lines = read_text(path, "ASF").splitlines()
     if not lines:
         raise DataError(f"{path}: empty ASF file")
     bones: dict[str, Bone] = {}
     children: dict[str, list[str]] = {}
     section = None
-    length_unit, angle_unit = 1.0, "deg"
+    file_length, angle_unit = None, "deg"
     root_order, root_axis = ("TX", "TY", "TZ", "RX", "RY", "RZ"), "XYZ"
     cur: dict | None = None
     for no, raw in enumerate(lines, 1):
@@ -107,14 +124,30 @@ def read_asf(path) -> AsfSkeleton:
             continue
         if section == "units":
             if tok[0] == "length":
-                length_unit = _floats(tok[1:2], path, no, "units.length", 1)[0]
+                file_length = _floats(tok[1:2], path, no, "units.length", 1)[0]
+                if not (np.isfinite(file_length) and file_length > 0):
+                    raise DataError(
+                        f"{where(path, ':units length')}line {no}: expected a positive number, got {tok[1]}"
+                    )
             elif tok[0] == "angle":
-                angle_unit = tok[1]
+                if len(tok) < 2 or tok[1].lower() not in ("deg", "rad"):
+                    raise DataError(f"{where(path, ':units angle')}line {no}: expected 'deg' or 'rad', got {line!r}")
+                angle_unit = tok[1].lower()
         elif section == "root":
             if tok[0] == "order":
                 root_order = tuple(t.upper() for t in tok[1:])
+                bad = [t for t in root_order if t not in ROOT_CHANNELS]
+                if bad or len(set(root_order)) != len(root_order):
+                    raise DataError(
+                        f"{where(path, ':root order')}line {no}: expected distinct channels from "
+                        f"{sorted(ROOT_CHANNELS)}, got {list(root_order)}"
+                    )
             elif tok[0] == "axis":
-                root_axis = tok[1].upper()
+                root_axis = tok[1].upper() if len(tok) > 1 else ""
+                if sorted(root_axis.lower()) != ["x", "y", "z"]:
+                    raise DataError(
+                        f"{where(path, ':root axis')}line {no}: expected an order of X, Y and Z, got {line!r}"
+                    )
         elif section == "bonedata":
             if tok[0] == "begin":
                 cur = {"dof": ()}
@@ -124,10 +157,16 @@ def read_asf(path) -> AsfSkeleton:
                 for need in ("direction", "length", "axis"):
                     if need not in cur:
                         raise DataError(f"{where(path, 'bonedata')}bone {cur['name']!r} has no {need!r}")
+                if cur["name"] in bones or cur["name"] == "root":
+                    raise DataError(f"{where(path, 'bonedata')}line {no}: bone {cur['name']!r} is defined twice")
+                if len(bones) >= MAX_BONES:
+                    raise DataError(f"{where(path, 'bonedata')}more than {MAX_BONES} bones")
                 bones[cur["name"]] = Bone(**cur)
                 cur = None
             elif cur is not None:
                 if tok[0] == "name":
+                    if len(tok) != 2:
+                        raise DataError(f"{where(path, 'bonedata')}line {no}: expected 'name <bone>'")
                     cur["name"] = tok[1]
                 elif tok[0] == "direction":
                     cur["direction"] = np.array(_floats(tok[1:4], path, no, "direction", 3))
@@ -136,14 +175,39 @@ def read_asf(path) -> AsfSkeleton:
                 elif tok[0] == "axis":
                     cur["axis"] = np.array(_floats(tok[1:4], path, no, "axis", 3))
                     cur["axis_order"] = tok[4].upper() if len(tok) > 4 else "XYZ"
+                    if sorted(cur["axis_order"].lower()) != ["x", "y", "z"]:
+                        raise DataError(
+                            f"{where(path, 'axis')}line {no}: bone {cur.get('name', '?')!r}: unknown "
+                            f"rotation axis order {cur['axis_order']!r}; expected an order of X, Y and Z"
+                        )
                 elif tok[0] == "dof":
                     cur["dof"] = tuple(t.lower() for t in tok[1:])
+                    bad = [d for d in cur["dof"] if len(d) != 2 or d[0] not in "rt" or d[1] not in AXES]
+                    if bad:
+                        raise DataError(
+                            f"{where(path, 'dof')}line {no}: bone {cur.get('name', '?')!r}: unknown degree(s) "
+                            f"of freedom {bad}; expected rx, ry, rz"
+                        )
+                    if any(d[0] == "t" for d in cur["dof"]):
+                        raise DataError(
+                            f"{where(path, 'dof')}line {no}: bone {cur.get('name', '?')!r}: translation "
+                            f"degrees of freedom {list(cur['dof'])} are not supported"
+                        )
         elif section == "hierarchy":
             if tok[0] in ("begin", "end"):
                 continue
             children.setdefault(tok[0], []).extend(tok[1:])
     if not bones:
         raise DataError(f"{where(path, 'bonedata')}no bones found: is this an ASF file?")
+    if file_length is None and length_unit is None:
+        raise DataError(
+            f"{where(path, ':units length')}missing: the file's length unit is unknown (CMU files say "
+            "'length 0.45'); pass length_unit"
+        )
+    length_unit = file_length if length_unit is None else length_unit
+    if angle_unit == "rad":
+        for b in bones.values():
+            b.axis = np.degrees(b.axis)
     known = set(bones) | {"root"}
     for p, cs in children.items():
         for n in [p, *cs]:
@@ -152,23 +216,47 @@ def read_asf(path) -> AsfSkeleton:
     unreached = set(bones) - {c for cs in children.values() for c in cs}
     if unreached:
         raise DataError(f"{where(path, 'hierarchy')}bones not attached to the hierarchy: {sorted(unreached)}")
+    seen_child: dict[str, str] = {}
+    for p, cs in children.items():
+        for c in cs:
+            if c == "root":
+                raise DataError(f"{where(path, 'hierarchy')}the root cannot be the child of {p!r}")
+            if c in seen_child:
+                raise DataError(f"{where(path, 'hierarchy')}bone {c!r} has two parents ({seen_child[c]!r}, {p!r})")
+            seen_child[c] = p
+    for b in bones:  # every bone must reach the root: a cycle (or a bone its own parent) never does
+        n, steps = b, 0
+        while n != "root":
+            n = seen_child[n]
+            steps += 1
+            if steps > len(bones):
+                raise DataError(f"{where(path, 'hierarchy')}bone {b!r} is in a cycle (it never reaches the root)")
     return AsfSkeleton(bones, children, root_order, root_axis, length_unit, angle_unit, str(path))
 
 
 def read_amc(path, skeleton: AsfSkeleton) -> dict[str, np.ndarray]:
-    """Per-bone channel arrays (frames, dof) in file order; checks every frame is complete."""
+    """Per-bone channel arrays (frames, dof) in file order.  Frame numbers must count up by one
+    (from 0 or 1); a bone may appear once per frame; every frame must be complete."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: cannot read AMC file: {e}") from None
+    text = read_text(path, "AMC")
     frames: list[dict[str, list[float]]] = []
+    last_number = None
     for no, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#") or line.startswith(":"):
             continue
         tok = line.split()
-        if len(tok) == 1 and tok[0].isdigit():
+        if len(tok) == 1 and tok[0].lstrip("-").isdigit():
+            number = int(tok[0])
+            if last_number is None and number not in (0, 1):
+                raise DataError(f"{where(path, 'frame number')}line {no}: the first frame is {number}; expected 0 or 1")
+            if last_number is not None and number != last_number + 1:
+                what = "repeats" if number == last_number else "goes back" if number < last_number else "skips"
+                raise DataError(
+                    f"{where(path, 'frame number')}line {no}: frame {number} after {last_number}: the "
+                    f"numbering {what}; frames must count up by one"
+                )
+            last_number = number
             frames.append({})
             continue
         if not frames:
@@ -176,7 +264,12 @@ def read_amc(path, skeleton: AsfSkeleton) -> dict[str, np.ndarray]:
         name = tok[0]
         if name != "root" and name not in skeleton.bones:
             raise DataError(f"{where(path, name)}line {no}: bone not in the skeleton {skeleton.source}")
-        frames[-1][name] = _floats(tok[1:], path, no, name)
+        if name in frames[-1]:
+            raise DataError(f"{where(path, name)}line {no}: bone {name!r} appears twice in frame {last_number}")
+        vals = _floats(tok[1:], path, no, name)
+        if not np.isfinite(vals).all():
+            raise DataError(f"{where(path, name)}line {no}: non-finite value")
+        frames[-1][name] = vals
     if not frames:
         raise DataError(f"{path}: no frames found: is this an AMC file?")
     expected = {"root": len(skeleton.root_order)}
@@ -224,10 +317,19 @@ def forward_kinematics(skeleton: AsfSkeleton, motion: dict[str, np.ndarray]) -> 
     return names, np.stack([pos[n] for n in names], 1)
 
 
-def read_asf_amc(asf_path, amc_path, fps: float, labels: dict | None = None) -> PoseSequence:
+def read_asf_amc(
+    asf_path, amc_path, fps: float, labels: dict | None = None, length_unit: float | None = None
+) -> PoseSequence:
     """Read an ASF/AMC pair into metres.  AMC files carry no frame rate: pass ``fps``."""
-    skel = read_asf(asf_path)
+    skel = read_asf(asf_path, length_unit)
     motion = read_amc(amc_path, skel)
+    if skel.angle_unit == "rad":
+        motion = {k: np.degrees(v) for k, v in motion.items()}
+        rot = [i for i, c in enumerate(skel.root_order) if c.startswith("R")]
+        motion["root"] = motion["root"].copy()
+        motion["root"][:, [i for i in range(len(skel.root_order)) if i not in rot]] = np.radians(
+            motion["root"][:, [i for i in range(len(skel.root_order)) if i not in rot]]
+        )
     names, pos = forward_kinematics(skel, motion)
     metres = pos / skel.length_unit * INCH
     lab = {"units": "m", "joint_names": names, **(labels or {})}

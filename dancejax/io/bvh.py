@@ -13,6 +13,7 @@ Acclaim unit, so ``scale = 0.0254 / 0.45`` gives metres).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +46,50 @@ class BvhMotion:
         return [j.name for j in self.joints]
 
 
-def read_bvh_motion(path) -> BvhMotion:
+MAX_BYTES = 1 << 31  # untrusted BVH text larger than 2 GiB is refused
+MAX_JOINTS = 1000
+MAX_CHANNELS_PER_JOINT = 6
+MAX_FRAMES = 10_000_000
+
+
+def read_bvh_motion(path, max_bytes: int = MAX_BYTES) -> BvhMotion:
+    """Parse a BVH file.  The hierarchy is tokenised; the motion is read line by line into a
+    preallocated array (numbers parsed in bulk per line, never kept as Python strings), and every
+    motion line must hold exactly one frame's channel values."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
+        size = path.stat().st_size
+    except OSError as e:
+        raise DataError(f"{path}: cannot read BVH file: {e.strerror or e}") from None
+    if size > max_bytes:
+        raise DataError(f"{path}: {size / 2**20:.0f} MiB is over the {max_bytes / 2**20:.0f} MiB limit for a BVH file")
+    try:
+        fh = open(path, encoding="utf-8")
+    except OSError as e:
         raise DataError(f"{path}: cannot read BVH file: {e}") from None
-    tokens = text.split()
+    with fh:
+        try:
+            head_lines = []
+            for line in fh:
+                head_lines.append(line)
+                if line.strip().startswith("MOTION"):
+                    break
+                if len(head_lines) > 200_000:
+                    raise DataError(f"{where(path, 'HIERARCHY')}no MOTION section in the first 200 000 lines")
+            if not head_lines or not head_lines[-1].strip().startswith("MOTION"):
+                first = head_lines[0].split()[:1] if head_lines else []
+                if first != ["HIERARCHY"]:
+                    raise DataError(f"{where(path, 'HIERARCHY')}file does not start with HIERARCHY: not a BVH file")
+                raise DataError(f"{where(path, 'MOTION')}file ends inside the hierarchy, with no MOTION: truncated?")
+            joints, n_channels = _parse_hierarchy(" ".join(head_lines).split(), path)
+            n_frames, frame_time = _motion_header(fh, path)
+            frames = _motion_values(fh, path, n_frames, n_channels)
+        except UnicodeDecodeError as e:
+            raise DataError(f"{path}: not a text BVH file ({e.reason})") from None
+    return BvhMotion(joints, frames, frame_time, str(path))
+
+
+def _parse_hierarchy(tokens: list[str], path) -> tuple[list[BvhJoint], int]:
     if not tokens or tokens[0] != "HIERARCHY":
         raise DataError(f"{where(path, 'HIERARCHY')}file does not start with HIERARCHY: not a BVH file")
     pos = 1
@@ -61,25 +99,30 @@ def read_bvh_motion(path) -> BvhMotion:
 
     def need(n: int, what: str):
         if pos + n > len(tokens):
-            raise DataError(f"{where(path, what)}file ends inside the hierarchy (truncated?)")
+            raise DataError(f"{where(path, what)}file ends inside the hierarchy (truncated, or no MOTION)")
 
     pending: dict | None = None
-    while True:
+    while True:  # every branch advances pos by at least one token, or raises
         need(1, "HIERARCHY")
         tok = tokens[pos]
         if tok == "MOTION":
-            pos += 1
             break
         if tok in ("ROOT", "JOINT", "End"):
             need(2, tok)
+            if tok == "ROOT" and (stack or joints):
+                raise DataError(f"{where(path, 'ROOT')}a second ROOT at token {pos}; one skeleton per file")
+            if tok != "ROOT" and not stack:
+                raise DataError(f"{where(path, tok)}{tok} outside any joint at token {pos}")
             name = tokens[pos + 1]
             if tok == "End":
-                name = f"{joints[stack[-1]].name}_end" if stack else "end"
+                name = f"{joints[stack[-1]].name}_end"
             pending = {"name": name, "parent": stack[-1] if stack else -1}
             pos += 2
         elif tok == "{":
             if pending is None:
                 raise DataError(f"{where(path, 'HIERARCHY')}unexpected '{{' at token {pos}")
+            if len(joints) >= MAX_JOINTS:
+                raise DataError(f"{where(path, 'HIERARCHY')}more than {MAX_JOINTS} joints")
             joints.append(BvhJoint(pending["name"], pending["parent"], np.zeros(3), (), n_channels))
             stack.append(len(joints) - 1)
             pending = None
@@ -91,24 +134,39 @@ def read_bvh_motion(path) -> BvhMotion:
             pos += 1
         elif tok == "OFFSET":
             need(4, "OFFSET")
+            if not stack:
+                raise DataError(f"{where(path, 'OFFSET')}OFFSET outside any joint at token {pos}")
             try:
-                joints[stack[-1]].offset = np.array([float(v) for v in tokens[pos + 1 : pos + 4]])
-            except (ValueError, IndexError):
+                off = np.array([float(v) for v in tokens[pos + 1 : pos + 4]])
+            except ValueError:
                 raise DataError(f"{where(path, 'OFFSET')}expected 3 numbers after OFFSET at token {pos}") from None
+            if not np.isfinite(off).all():
+                raise DataError(f"{where(path, 'OFFSET')}non-finite offset at token {pos}")
+            joints[stack[-1]].offset = off
             pos += 4
         elif tok == "CHANNELS":
             need(2, "CHANNELS")
+            if not stack:
+                raise DataError(f"{where(path, 'CHANNELS')}CHANNELS outside any joint at token {pos}")
             try:
                 k = int(tokens[pos + 1])
             except ValueError:
                 raise DataError(f"{where(path, 'CHANNELS')}expected a channel count at token {pos}") from None
-            need(3 + k, "CHANNELS")  # a hierarchy never ends right after a channel list
-            chans = tuple(c.lower() for c in tokens[pos + 2 : pos + 2 + k])
-            if any(c not in _CHANNELS for c in chans):
+            if not 0 <= k <= MAX_CHANNELS_PER_JOINT:
                 raise DataError(
-                    f"{where(path, 'CHANNELS')}unknown channel in {chans} of joint {joints[stack[-1]].name!r}"
+                    f"{where(path, 'CHANNELS')}joint {joints[stack[-1]].name!r}: a channel count must be "
+                    f"0..{MAX_CHANNELS_PER_JOINT}, got {k}"
+                )
+            need(2 + k, "CHANNELS")
+            chans = tuple(c.lower() for c in tokens[pos + 2 : pos + 2 + k])
+            if any(c not in _CHANNELS for c in chans) or len(set(chans)) != len(chans):
+                raise DataError(
+                    f"{where(path, 'CHANNELS')}unknown or repeated channel in {chans} of joint "
+                    f"{joints[stack[-1]].name!r}"
                 )
             j = joints[stack[-1]]
+            if j.channels:
+                raise DataError(f"{where(path, 'CHANNELS')}joint {j.name!r} has two CHANNELS lines")
             j.channels, j.channel_start = chans, n_channels
             n_channels += k
             pos += 2 + k
@@ -116,30 +174,63 @@ def read_bvh_motion(path) -> BvhMotion:
             raise DataError(f"{where(path, 'HIERARCHY')}unexpected token {tok!r} at token {pos}")
     if stack:
         raise DataError(f"{where(path, 'HIERARCHY')}unclosed joint blocks before MOTION")
+    if not joints:
+        raise DataError(f"{where(path, 'HIERARCHY')}no joints")
+    if n_channels == 0:
+        raise DataError(f"{where(path, 'CHANNELS')}no joint has channels: nothing moves")
+    return joints, n_channels
+
+
+def _motion_header(fh, path) -> tuple[int, float]:
+    header = []
+    for line in fh:
+        if line.strip():
+            header.append(line.split())
+        if len(header) == 2:
+            break
     try:
-        if tokens[pos] != "Frames:" or tokens[pos + 2 : pos + 4] != ["Frame", "Time:"]:
-            raise IndexError
-        n_frames = int(tokens[pos + 1])
-        frame_time = float(tokens[pos + 4])
-    except (IndexError, ValueError):
-        raise DataError(f"{where(path, 'MOTION')}expected 'Frames: N' and 'Frame Time: dt' after MOTION") from None
-    values = tokens[pos + 5 :]
-    expected = n_frames * n_channels
-    if len(values) != expected:
-        got_frames = len(values) / max(n_channels, 1)
-        raise DataError(
-            f"{where(path, 'MOTION')}header says {n_frames} frames × {n_channels} channels = {expected} values, "
-            f"found {len(values)} (≈{got_frames:.1f} frames): the file is truncated or corrupt"
-        )
-    try:
-        frames = np.asarray(values, np.float64).reshape(n_frames, n_channels)
+        (f_key, f_val), (t1, t2, t_val) = header
+        if f_key != "Frames:" or (t1, t2) != ("Frame", "Time:"):
+            raise ValueError
+        n_frames, frame_time = int(f_val), float(t_val)
     except ValueError:
-        raise DataError(f"{where(path, 'MOTION')}non-numeric values in the motion data") from None
+        raise DataError(f"{where(path, 'MOTION')}expected 'Frames: N' and 'Frame Time: dt' after MOTION") from None
+    if not 1 <= n_frames <= MAX_FRAMES:
+        raise DataError(f"{where(path, 'Frames')}expected 1..{MAX_FRAMES} frames, got {n_frames}")
+    if not (np.isfinite(frame_time) and frame_time > 0):
+        raise DataError(f"{where(path, 'Frame Time')}expected a positive frame time, got {t_val}")
+    return n_frames, frame_time
+
+
+def _motion_values(fh, path, n_frames: int, n_channels: int) -> np.ndarray:
+    frames = np.empty((n_frames, n_channels), np.float64)
+    t = 0
+    for line in fh:
+        if not line.strip():
+            continue
+        if t >= n_frames:
+            raise DataError(f"{where(path, 'MOTION')}more motion lines than the header's {n_frames} frames")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                vals = np.fromstring(line, sep=" ")
+        except ValueError:  # NumPy 2 raises where it used to stop early
+            vals = np.empty(0)
+        if vals.size != n_channels:
+            words = len(line.split())
+            if words == n_channels:
+                raise DataError(f"{where(path, 'MOTION')}frame {t}: non-numeric values")
+            raise DataError(
+                f"{where(path, 'MOTION')}frame {t}: {words} values on its line, the hierarchy has "
+                f"{n_channels} channels (a value on the wrong line, or a truncated file)"
+            )
+        frames[t] = vals
+        t += 1
+    if t != n_frames:
+        raise DataError(f"{where(path, 'MOTION')}header says {n_frames} frames, the file has {t}: truncated?")
     if not np.isfinite(frames).all():
         raise DataError(f"{where(path, 'MOTION')}non-finite channel values (NaN/inf)")
-    if frame_time <= 0:
-        raise DataError(f"{where(path, 'Frame Time')}expected a positive frame time, got {frame_time}")
-    return BvhMotion(joints, frames, frame_time, str(path))
+    return frames
 
 
 def bvh_forward_kinematics(m: BvhMotion) -> np.ndarray:

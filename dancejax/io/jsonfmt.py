@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from dancejax.errors import DataError, where
+from dancejax.io.validate import check_joint_names, load_json, mapping, number, real_array, text
 from dancejax.sequence import PoseSequence
 from dancejax.skeleton import get_layout
 
@@ -40,27 +41,30 @@ FRAME_FORMAT = "dancejax-frames"
 
 
 def _load_json(path):
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: cannot read: {e}") from None
-    if not text.strip():
-        raise DataError(f"{path}: the file is empty; expected JSON")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataError(f"{path}: not valid JSON ({e})") from None
+    return load_json(path)
 
 
 def read_coco_keypoints(path, fps: float, layout: str = "coco17", labels: dict | None = None) -> PoseSequence:
+    """COCO keypoints (GT annotations or detection results), one person per image (the highest
+    score, else the largest area).  When the file names its keypoints (``categories[].keypoints``)
+    they are checked against the layout: the same joints in another order are reordered, another
+    skeleton is an error."""
+    fps = number(fps, path, "fps", positive=True)
     data = _load_json(path)
     lay = get_layout(layout)
+    perm = None
     if isinstance(data, dict):
         anns = data.get("annotations")
         if not isinstance(anns, list):
             raise DataError(f"{where(path, 'annotations')}expected a list of keypoint annotations")
         gt = True
+        cats = data.get("categories")
+        if cats is not None:
+            if not isinstance(cats, list) or not all(isinstance(c, dict) for c in cats):
+                raise DataError(f"{where(path, 'categories')}expected a list of category objects")
+            named = [c for c in cats if "keypoints" in c]
+            if named:
+                perm = check_joint_names(named[0]["keypoints"], lay, path, "categories[].keypoints")
     elif isinstance(data, list):
         anns, gt = data, False
     else:
@@ -68,22 +72,39 @@ def read_coco_keypoints(path, fps: float, layout: str = "coco17", labels: dict |
     if not anns:
         raise DataError(f"{where(path, 'annotations')}no annotations in the file")
     best: dict = {}
+    id_type = None
     for i, a in enumerate(anns):
+        field = f"annotations[{i}]"
         if not isinstance(a, dict) or "keypoints" not in a or "image_id" not in a:
-            raise DataError(f"{where(path, f'annotations[{i}]')}expected an object with 'image_id' and 'keypoints'")
-        kp = np.asarray(a["keypoints"], np.float64)
+            raise DataError(f"{where(path, field)}expected an object with 'image_id' and 'keypoints'")
+        iid = a["image_id"]
+        if isinstance(iid, bool) or not isinstance(iid, (int, str)):
+            raise DataError(f"{where(path, field + '.image_id')}expected an integer or a string, got {iid!r}")
+        if id_type is None:
+            id_type = type(iid)
+        elif type(iid) is not id_type:
+            raise DataError(f"{where(path, field + '.image_id')}mixes {id_type.__name__} and {type(iid).__name__} ids")
+        kp = real_array(a["keypoints"], path, field + ".keypoints", ndim=1, finite=True)
         if kp.size != 3 * lay.num_joints:
             raise DataError(
-                f"{where(path, f'annotations[{i}].keypoints')}layout {lay.name!r} needs "
+                f"{where(path, field + '.keypoints')}layout {lay.name!r} needs "
                 f"{3 * lay.num_joints} numbers ({lay.num_joints} joints × x, y, v), got {kp.size}"
             )
-        rank = float(a.get("score", a.get("area", 0.0)))
-        if a["image_id"] not in best or rank > best[a["image_id"]][0]:
-            best[a["image_id"]] = (rank, kp.reshape(lay.num_joints, 3))
+        kp = kp.reshape(lay.num_joints, 3)
+        if gt and not np.isin(kp[:, 2], (0.0, 1.0, 2.0)).all():
+            raise DataError(
+                f"{where(path, field + '.keypoints')}visibility flags must be 0, 1 or 2, got "
+                f"{sorted(set(kp[:, 2].tolist()) - {0.0, 1.0, 2.0})}"
+            )
+        if not gt and kp[:, 2].min() < 0:
+            raise DataError(f"{where(path, field + '.keypoints')}negative detector scores")
+        rank = number(a.get("score", a.get("area", 0.0)), path, field + ".score")
+        if iid not in best or rank > best[iid][0]:
+            best[iid] = (rank, kp)
     ids = sorted(best)
     kps = np.stack([best[i][1] for i in ids])
-    if not np.isfinite(kps).all():
-        raise DataError(f"{where(path, 'keypoints')}non-finite values (NaN/inf); use v = 0 for missing joints")
+    if perm is not None:
+        kps = kps[:, perm]
     # Detector scores (results format) can exceed 1 slightly; they are clipped to [0, 1].
     conf = (kps[..., 2] > 0).astype(np.float32) if gt else np.clip(kps[..., 2], 0.0, 1.0).astype(np.float32)
     lab = {"units": "px", "image_ids": ids, **(labels or {})}
@@ -118,18 +139,23 @@ def read_frames_json(path) -> PoseSequence:
     for key in ("layout", "fps", "frames"):
         if key not in doc:
             raise DataError(f"{where(path, key)}missing")
-    lay = get_layout(doc["layout"])
+    lay = get_layout(text(doc["layout"], path, "layout"), source=path)
+    fps = number(doc["fps"], path, "fps", positive=True)
+    labels = mapping(doc.get("labels", {}), path, "labels")
+    units = text(doc.get("units", "unknown"), path, "units")
+    if "joints" in doc:
+        if check_joint_names(doc["joints"], lay, path, "joints") is not None:
+            raise DataError(f"{where(path, 'joints')}the joints are in another order than the {lay.name} layout's")
     frames = doc["frames"]
     if not isinstance(frames, list) or not frames:
         raise DataError(f"{where(path, 'frames')}expected a non-empty list of frames")
     rows = []
     for t, fr in enumerate(frames):
-        if not isinstance(fr, dict) or fr.get("frame") != t:
+        if not isinstance(fr, dict) or fr.get("frame") != t or isinstance(fr.get("frame"), bool):
             raise DataError(f"{where(path, f'frames[{t}].frame')}expected frame {t} (consecutive from 0)")
-        try:
-            kp = np.asarray(fr["keypoints"], np.float64)
-        except (KeyError, ValueError, TypeError):
-            raise DataError(f"{where(path, f'frames[{t}].keypoints')}missing or not a numeric table") from None
+        if "keypoints" not in fr:
+            raise DataError(f"{where(path, f'frames[{t}].keypoints')}missing")
+        kp = real_array(fr["keypoints"], path, f"frames[{t}].keypoints")
         if kp.ndim != 2 or kp.shape[0] != lay.num_joints or kp.shape[1] not in (3, 4):
             raise DataError(
                 f"{where(path, f'frames[{t}].keypoints')}layout {lay.name!r} needs {lay.num_joints} rows "
@@ -139,8 +165,7 @@ def read_frames_json(path) -> PoseSequence:
             raise DataError(f"{where(path, f'frames[{t}].keypoints')}shape {kp.shape} differs from frame 0")
         rows.append(kp)
     arr = np.stack(rows)
-    lab = {"units": doc.get("units", "unknown"), **doc.get("labels", {})}
-    return PoseSequence(arr[..., :-1], arr[..., -1], float(doc["fps"]), lay.name, lab, source=str(path))
+    return PoseSequence(arr[..., :-1], arr[..., -1], fps, lay.name, {"units": units, **labels}, source=str(path))
 
 
 def write_npz(seq: PoseSequence, path) -> None:
@@ -157,21 +182,41 @@ def write_npz(seq: PoseSequence, path) -> None:
 def read_npz(path) -> PoseSequence:
     """NPZ with ``positions`` (T, J, D), optional ``confidence``, ``fps``, ``layout``, ``labels`` (JSON).
 
-    Loaded with ``allow_pickle=False``: object arrays are refused.
+    Loaded with ``allow_pickle=False``: object arrays are refused.  A ``.npy`` array is not an
+    NPZ: read it with ``read_npy`` (which asks for the frame rate and layout).
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{path}: not a readable NPZ file ({e})") from None
+    if isinstance(z, np.ndarray):
+        raise DataError(
+            f"{path}: a bare .npy array, not an NPZ archive: read it with read_npy(path, fps=..., "
+            "layout=...) (or dancejax's readers, which dispatch on the suffix)"
+        )
+    try:
+        with z:
             d = {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError) as e:
         raise DataError(f"{path}: not a readable NPZ file ({e})") from None
     for key in ("positions", "fps", "layout"):
         if key not in d:
             raise DataError(f"{where(path, key)}missing; the file has {sorted(d)}")
-    labels = json.loads(str(d["labels"])) if "labels" in d else {}
-    return PoseSequence(
-        d["positions"], d.get("confidence"), float(d["fps"]), str(d["layout"]), labels, source=str(path)
-    )
+    if d["fps"].ndim != 0:
+        raise DataError(f"{where(path, 'fps')}expected one number, got an array of shape {d['fps'].shape}")
+    fps = number(d["fps"], path, "fps", positive=True)
+    layout = text(d["layout"], path, "layout")
+    labels = {}
+    if "labels" in d:
+        try:
+            labels = json.loads(text(d["labels"], path, "labels"))
+        except json.JSONDecodeError as e:
+            raise DataError(f"{where(path, 'labels')}not valid JSON ({e})") from None
+        mapping(labels, path, "labels")
+    pos = real_array(d["positions"], path, "positions", ndim=3)
+    conf = real_array(d["confidence"], path, "confidence", ndim=2) if "confidence" in d else None
+    return PoseSequence(pos, conf, fps, layout, labels, source=str(path))
 
 
 def read_npy(path, fps: float | None = None, layout: str = "lsp14", scale: float | None = None) -> PoseSequence:
