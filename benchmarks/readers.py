@@ -98,8 +98,11 @@ def main(argv=None):
     rows = []
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
-        for kind, writer, name in (("bvh", write_bvh, "big.bvh"), ("amc", write_amc, "big.amc"),
-                                   ("pickle", write_pickle, "big.pkl")):
+        for kind, writer, name in (
+            ("bvh", write_bvh, "big.bvh"),
+            ("amc", write_amc, "big.amc"),
+            ("pickle", write_pickle, "big.pkl"),
+        ):
             t0 = time.perf_counter()
             frames = writer(d / name, a.mb)
             size = (d / name).stat().st_size / 1e6
@@ -107,11 +110,22 @@ def main(argv=None):
             if r.returncode:
                 raise SystemExit(f"{kind}: reader failed: {r.stderr[-2000:]}")
             peak, secs, got = r.stdout.split()
-            rows.append({"reader": kind, "file_mb": round(size, 1), "frames_in_file": frames, "frames_read": int(got),
-                         "peak_rss_above_baseline_mb": float(peak), "read_seconds": float(secs),
-                         "write_seconds": round(time.perf_counter() - t0, 1)})
-            print(f"{kind:<8} file {size:7.1f} MB  peak RSS +{float(peak):8.1f} MB  read {float(secs):7.2f} s  "
-                  f"({int(got)} frames after conversion)", flush=True)
+            rows.append(
+                {
+                    "reader": kind,
+                    "file_mb": round(size, 1),
+                    "frames_in_file": frames,
+                    "frames_read": int(got),
+                    "peak_rss_above_baseline_mb": float(peak),
+                    "read_seconds": float(secs),
+                    "write_seconds": round(time.perf_counter() - t0, 1),
+                }
+            )
+            print(
+                f"{kind:<8} file {size:7.1f} MB  peak RSS +{float(peak):8.1f} MB  read {float(secs):7.2f} s  "
+                f"({int(got)} frames after conversion)",
+                flush=True,
+            )
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps({"machine": "see README", "rows": rows}, indent=1))
     print(f"peak RSS: ru_maxrss of a fresh process above its baseline after imports; saved {a.out}")

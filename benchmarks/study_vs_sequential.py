@@ -8,7 +8,9 @@ For each task (recognition: MKFF-ST-GCN quick preset; prediction: STGA-Net quick
 and N settings (different seeds, learning rates and dropout rates), it times the train
 step of one vmapped program over N settings and the ordinary single-setting step, on the
 same batches, and prints the cost per setting-epoch of both and their ratio (vmapped /
-sequential; below 1 = the study is cheaper).  Each of ``--repeats`` rounds times the N
+sequential; below 1 = the study is cheaper), and the cost of the study runner's own choice,
+``chunk_size='auto'`` (``dancejax.study.choose_chunk`` times chunks of 1, 2, 4, … settings and
+keeps the cheapest per setting), with the chunk it chose.  Each of ``--repeats`` rounds times the N
 settings' ordinary steps one after another, then one vmapped step, so that the load of a
 shared machine drifting during the run weighs on both; the ratio is the median of the
 rounds' ratios (their range is printed beside it).  Compile time is printed separately.
@@ -39,8 +41,9 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.timing import median_ms  # noqa: E402
-from dancejax import prediction, recognition  # noqa: E402
 from dancejax.data import load_dataset  # noqa: E402
+from dancejax.study import choose_chunk, stack  # noqa: E402
+from dancejax.tasks import get_task  # noqa: E402
 
 
 def op_profile(fn, args, steps: int = 3):
@@ -75,48 +78,47 @@ def op_profile(fn, args, steps: int = 3):
     return 1e3 * wall / steps, busy / 1e3 / steps
 
 
-def bench(task, n_settings, impl, repeats, ds, profile=False):
-    if task == "recognition":
-        cfg = recognition.RecognitionConfig.quick("mkff_stgcn")
-        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, impl=impl))
-        data = recognition.load_data(ds, cfg.window, cfg.stride)
-        spe = recognition.steps_per_epoch(data, cfg)
-        build = lambda jit: recognition.make_train_step(cfg, data, spe, jit=jit)  # noqa: E731
-        batch = next(iter(recognition.epoch_batches(data, cfg, 0)))
-        mod = recognition
-    else:
-        cfg = prediction.PredictionConfig.quick("stga_net")
-        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, impl=impl))
-        data = prediction.load_data(ds)
-        spe = prediction.steps_per_epoch(data, cfg)
-        build = lambda jit: prediction.make_train_step(cfg, spe, jit=jit)  # noqa: E731
-        batch = next(iter(prediction.epoch_batches(data, cfg, 0)))
-        mod = prediction
-    batch = {k: jnp.asarray(v) for k, v in batch.items()}
-    cfgs = [
-        dataclasses.replace(cfg, seed=i, optim=dataclasses.replace(cfg.optim, lr=cfg.optim.lr * (1 + 0.1 * i)))
-        for i in range(n_settings)
-    ]
+def bench(task_name, n_settings, impl, repeats, ds, profile=False, preset="quick"):
+    task = get_task(task_name)
+    method = "mkff_stgcn" if task_name == "recognition" else "stga_net"
+    cfg = task.make_config(method, preset)
+    cfg = dataclasses.replace(cfg, model=cfg.model.clone(impl=impl))
+    data = task.load_data(ds, cfg)
+    cfg = task.prepare(cfg, data)
+    spe = task.steps_per_epoch(data, cfg)
+    batch = {k: jnp.asarray(v) for k, v in next(iter(task.epoch_batches(data, cfg, 0))).items()}
+    cfgs = [task.with_hparams(cfg, seed=i, lr=cfg.optim.lr * (1 + 0.1 * i)) for i in range(n_settings)]
+    step = task.make_train_step(cfg, data)
     # sequential: the ordinary compiled step, one setting after another
-    single = build(True)
-    sts = [mod.init_state(c, jax.random.key(c.seed)) for c in cfgs]
-    hp1 = [mod.default_hparams(c) for c in cfgs]
+    single = jax.jit(step)
+    sts = [task.init_state(c, jax.random.key(c.seed)) for c in cfgs]
+    hp1 = [task.hparams(c) for c in cfgs]
     st, hp = sts[0], hp1[0]
     t0 = time.perf_counter()
     jax.block_until_ready(single(st, batch, jax.random.key(1), hp))
     single_compile = time.perf_counter() - t0
     # vmapped study over N settings
-    states = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *sts)
-    hps = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *hp1)
+    states, hps = stack(sts), stack(hp1)
     keys = jax.random.split(jax.random.key(2), n_settings)
-    vstep = jax.jit(jax.vmap(build(False), in_axes=(0, None, 0, 0)))
+    vstep = jax.jit(jax.vmap(step, in_axes=(0, None, 0, 0)))
     t0 = time.perf_counter()
     jax.block_until_ready(vstep(states, batch, keys, hps))
     vmap_compile = time.perf_counter() - t0
+    # the study runner's own choice ('auto'): chunks of `chunk` settings, one program per chunk
+    chunk = choose_chunk(task, cfgs, data, log=lambda m: print(m, flush=True))
+    chunks = [
+        (stack(sts[i : i + chunk]), stack(hp1[i : i + chunk]), keys[i : i + chunk]) for i in range(0, n_settings, chunk)
+    ]
+    # a chunk of one runs the ordinary step, as the training loop does for a single setting
+    cstep = single if chunk == 1 else jax.jit(jax.vmap(step, in_axes=(0, None, 0, 0)))
+    if chunk == 1:
+        chunks = [(s_, h_, k_) for s_, h_, k_ in zip(sts, hp1, keys)]
+    for s_, h_, k_ in chunks:
+        jax.block_until_ready(cstep(s_, batch, k_, h_))
 
-    # Rounds alternate the two, so that the load of this shared machine drifting during the
-    # run weighs on both: each round times the N settings' steps one after another, then
-    # one vmapped step over the N settings.  Medians over the rounds.
+    # Rounds alternate the three, so that the load of this shared machine drifting during the
+    # run weighs on all: each round times the N settings' steps one after another, one vmapped
+    # step over the N settings, and the auto strategy's chunks.  Medians over the rounds.
     def sequential():
         for s_, h_ in zip(sts, hp1):
             out = single(s_, batch, jax.random.key(1), h_)
@@ -125,16 +127,24 @@ def bench(task, n_settings, impl, repeats, ds, profile=False):
     def vmapped():
         jax.block_until_ready(vstep(states, batch, keys, hps))
 
+    def auto():
+        for s_, h_, k_ in chunks:
+            out = cstep(s_, batch, k_, h_)
+        jax.block_until_ready(out)
+
     sequential()
     vmapped()
-    seq_t, vm_t = [], []
+    auto()
+    seq_t, vm_t, au_t = [], [], []
     for _ in range(repeats):
         seq_t.append(median_ms(sequential, 1, warmup=0) / 1e3)
         vm_t.append(median_ms(vmapped, 1, warmup=0) / 1e3)
-    seq_t, vm_t = np.asarray(seq_t), np.asarray(vm_t)
+        au_t.append(median_ms(auto, 1, warmup=0) / 1e3)
+    seq_t, vm_t, au_t = np.asarray(seq_t), np.asarray(vm_t), np.asarray(au_t)
     seq = float(np.median(seq_t)) / n_settings
     vm = float(np.median(vm_t))
     ratio = float(np.median(vm_t / seq_t))
+    auto_ratio = float(np.median(au_t / seq_t))
     spread = (float(np.min(vm_t / seq_t)), float(np.max(vm_t / seq_t)))
     prof = {}
     if profile:
@@ -143,7 +153,7 @@ def bench(task, n_settings, impl, repeats, ds, profile=False):
             "vmapped_profile_wall_busy_ms": op_profile(vstep, (states, batch, keys, hps)),
         }
     return {
-        "task": task,
+        "task": task_name,
         "settings": n_settings,
         **prof,
         "impl": impl,
@@ -151,6 +161,9 @@ def bench(task, n_settings, impl, repeats, ds, profile=False):
         "sequential_s_per_setting_epoch": seq * spe,
         "vmapped_s_per_setting_epoch": vm * spe / n_settings,
         "ratio": ratio,
+        "auto_chunk": chunk,
+        "auto_s_per_setting_epoch": float(np.median(au_t)) * spe / n_settings,
+        "auto_ratio": auto_ratio,
         "ratio_min_max_over_rounds": spread,
         "rounds": repeats,
         "single_compile_s": single_compile,
@@ -164,28 +177,32 @@ def main():
     ap.add_argument("--tasks", nargs="+", default=["recognition", "prediction"])
     ap.add_argument("--impl", nargs="+", default=["conv1d"], help="temporal-conv formulations to compare")
     ap.add_argument("--repeats", type=int, default=6)
+    ap.add_argument("--preset", default="quick", help="the tasks' preset (test: tiny models, a smoke test)")
     ap.add_argument("--profile", action="store_true", help="also print wall and busy op time per setting-step")
     ap.add_argument("--out", default="benchmarks/results/study_vs_sequential.json")
     a = ap.parse_args()
+    if any(n < 1 for n in a.settings):
+        ap.error("--settings: every N must be at least 1")
     ds = load_dataset()
     print(
-        f"backend {jax.default_backend()}, {jax.device_count()} device(s); quick presets; cost per setting-epoch "
+        f"backend {jax.default_backend()}, {jax.device_count()} device(s); {a.preset} presets; cost per setting-epoch "
         f"(train steps only), seconds; ratio = vmapped / sequential"
     )
     print(
         f"{'task':<12}{'impl':<8}{'N':>4}{'sequential':>12}{'vmapped':>10}{'ratio':>8}{'range':>13}"
-        f"{'compile 1 / N (s)':>20}"
+        f"{'auto chunk':>11}{'auto ratio':>11}{'compile 1 / N (s)':>20}"
     )
     rows = []
     for task in a.tasks:
         for impl in a.impl:
             for n in a.settings:
-                r = bench(task, n, impl, a.repeats, ds, a.profile)
+                r = bench(task, n, impl, a.repeats, ds, a.profile, a.preset)
                 rows.append(r)
                 print(
                     f"{task:<12}{impl:<8}{n:>4}{r['sequential_s_per_setting_epoch']:>12.2f}"
                     f"{r['vmapped_s_per_setting_epoch']:>10.2f}{r['ratio']:>8.2f}"
                     f"{'{:.2f}-{:.2f}'.format(*tuple(r['ratio_min_max_over_rounds'])):>13}"
+                    f"{r['auto_chunk']:>11}{r['auto_ratio']:>11.2f}"
                     f"{r['single_compile_s']:>10.1f} / {r['vmapped_compile_s']:.1f}",
                     flush=True,
                 )

@@ -29,31 +29,29 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.timing import median_ms  # noqa: E402
-from benchmarks.torch_models import TorchMKFFSTGCN, TorchSTGANet, TorchSTGCN  # noqa: E402
 from dancejax.convert import import_state_dict, import_stgcn  # noqa: E402
-from dancejax.models.mkff import MKFFSTGCN, RecognitionModelConfig  # noqa: E402
-from dancejax.models.predictors import PredictionModelConfig, STGANet  # noqa: E402
+from dancejax.models.mkff import MKFFSTGCN  # noqa: E402
+from dancejax.models.stga_net import STGANet  # noqa: E402
+from tests.reference.stgcn_mkff_stga import TorchMKFFSTGCN, TorchSTGANet, TorchSTGCN  # noqa: E402
 
 LR = 0.01
+TORCH_DEVICE = "cpu"  # "cuda" when JAX runs on a GPU (set in main)
+MODELS = ("stgcn10", "mkff_stgcn", "stga_net")
+# --precision -> (jax_default_matmul_precision, torch.set_float32_matmul_precision)
+PRECISIONS = {"fp32": ("float32", "highest"), "tf32": ("tensorfloat32", "high"), "bf16": ("bfloat16", "medium")}
 
 
 def build(name: str, batch: int, frames: int):
-    """(torch model, jax model, jax variables, torch inputs, jax inputs, loss on outputs)."""
+    """(torch model, jax apply, jax variables, torch inputs, jax inputs, loss on outputs)."""
     if name == "stgcn10":
         ref = TorchSTGCN(3, 5, "lsp14")
-        model, variables = import_stgcn(ref.state_dict(), "lsp14")
+        _, model, variables = import_stgcn(ref.state_dict(), "lsp14")
         xt = (torch.randn(batch, 3, frames, 14, 1),)
         xj = (jnp.asarray(xt[0].permute(0, 4, 2, 3, 1).numpy()),)
-
-        def jfwd(v, x, **kw):
-            out = model.apply(v, x, **kw)
-            return (out[0][1], out[1]) if kw.get("mutable") else out[1]
-
-        return ref, jfwd, variables, xt, xj, lambda s: (s**2).mean()
+        return ref, model.apply, variables, xt, xj, lambda s: (s**2).mean()
     if name == "mkff_stgcn":
-        cfg = RecognitionModelConfig(dropout=0.0)
-        ref = TorchMKFFSTGCN(cfg, t=frames)
-        model = MKFFSTGCN(cfg)
+        model = MKFFSTGCN(dropout=0.0)
+        ref = TorchMKFFSTGCN(model, t=frames)
         tmpl = jax.eval_shape(
             lambda: model.init(jax.random.key(0), jnp.zeros((1, frames, 14, 2)), jnp.ones((1, frames, 14)))
         )
@@ -62,16 +60,80 @@ def build(name: str, batch: int, frames: int):
         xj = tuple(jnp.asarray(t.numpy()) for t in xt)
         return ref, model.apply, variables, xt, xj, lambda o: (o[0] ** 2).mean() + (o[1] ** 2).mean()
     if name == "stga_net":
-        cfg = PredictionModelConfig(width=64, dropout=0.0)
-        ref = TorchSTGANet(cfg)
-        model = STGANet(cfg)
+        model = STGANet(width=64, dropout=0.0)
+        ref = TorchSTGANet(model)
         tmpl = jax.eval_shape(lambda: model.init(jax.random.key(0), jnp.zeros((1, frames, 14, 3))))
         variables = import_state_dict(
             ref.state_dict(), tmpl, ignore=tuple(k for k in ref.state_dict() if k.endswith(".graph"))
         )
         xt = (torch.randn(batch, frames, 14, 3),)
         return ref, model.apply, variables, xt, (jnp.asarray(xt[0].numpy()),), lambda o: (o**2).mean()
-    raise ValueError(f"Unsupported model: {name!r}")
+    raise SystemExit(f"vs_torch: unknown model {name!r}; use one of {', '.join(MODELS)}")
+
+
+def machine_peaks(repeats: int = 5, n: int = 2048, copy_mb: int = 256) -> dict:
+    """The machine's limits, measured now: the faster of JAX's and PyTorch's fp32 GEMM (2048²), and
+    a large memory copy (NumPy, 256 MB read + 256 MB written).  XLA's byte count is what its ops
+    touch, much of it in cache for small steps, so a step can exceed 100 % of a memory bound."""
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    mm = jax.jit(lambda x, y: x @ y)
+    jax.block_until_ready(mm(a, a))
+    gemm_ms = median_ms(lambda: jax.block_until_ready(mm(a, a)), repeats, warmup=1)
+    src = np.ones(copy_mb * 1024 * 1024 // 4, np.float32)
+    if jax.default_backend() == "cpu":
+        dst = np.empty_like(src)
+        copy_ms = median_ms(lambda: np.copyto(dst, src), repeats, warmup=1)
+    else:  # device memory: a jitted scale of a device array
+        v = jnp.asarray(src)
+        cp = jax.jit(lambda u: u * 2.0)
+        copy_ms = median_ms(lambda: jax.block_until_ready(cp(v)), repeats, warmup=1)
+    t = torch.randn(n, n, device=TORCH_DEVICE)
+    torch_gemm_ms = median_ms(synced(lambda: t @ t), repeats, warmup=1)
+    return {
+        "gemm_gflops": 2 * n**3 / min(gemm_ms, torch_gemm_ms) / 1e6,
+        "jax_gemm_gflops": 2 * n**3 / gemm_ms / 1e6,
+        "torch_gemm_gflops": 2 * n**3 / torch_gemm_ms / 1e6,
+        "copy_gbs": 2 * src.nbytes / copy_ms / 1e6,
+    }
+
+
+def on_device(ref, xt):
+    """The PyTorch model and inputs on the device PyTorch is compared on."""
+    return ref.to(TORCH_DEVICE), tuple(t.to(TORCH_DEVICE) for t in xt)
+
+
+def synced(fn):
+    """``fn`` followed by a wait for the device (PyTorch on CUDA runs asynchronously)."""
+    if TORCH_DEVICE == "cpu":
+        return fn
+
+    def run():
+        out = fn()
+        torch.cuda.synchronize()
+        return out
+
+    return run
+
+
+def cost(fn, *args) -> tuple[float, float]:
+    """(FLOPs, bytes accessed) of a jitted function from XLA's cost analysis (NaN if absent)."""
+    ca = fn.lower(*args).compile().cost_analysis()
+    if isinstance(ca, (list, tuple)):
+        ca = ca[0] if ca else {}
+    ca = ca or {}
+    return float(ca.get("flops", float("nan"))), float(ca.get("bytes accessed", float("nan")))
+
+
+def roofline(res: dict, peaks: dict, kind: str):
+    """Achieved rates and percentage of the roofline for JAX and PyTorch eager, same counts."""
+    flops, nbytes = res[f"{kind}_flops"], res[f"{kind}_bytes"]
+    bound_s = max(flops / (peaks["gemm_gflops"] * 1e9), nbytes / (peaks["copy_gbs"] * 1e9))
+    for who in ("jax", "torch_eager"):
+        sec = res[f"{who}_{kind}_ms"] / 1e3
+        res[f"{who}_{kind}_gflops"] = flops / sec / 1e9
+        res[f"{who}_{kind}_gbs"] = nbytes / sec / 1e9
+        res[f"{who}_{kind}_roofline_pct"] = 100 * bound_s / sec
+    res[f"{kind}_bound"] = "compute" if flops / peaks["gemm_gflops"] >= nbytes / peaks["copy_gbs"] else "memory"
 
 
 def jax_fns(apply, variables, loss_of):
@@ -86,8 +148,9 @@ def jax_fns(apply, variables, loss_of):
     return jax.jit(train_step), jax.jit(lambda v, *x: apply(v, *x))
 
 
-def time_model(name, batch, frames, repeats, compile_torch):
+def time_model(name, batch, frames, repeats, compile_torch, peaks):
     ref, apply, variables, xt, xj, loss_of = build(name, batch, frames)
+    ref, xt = on_device(ref, xt)
     res = {
         "model": name,
         "batch": batch,
@@ -100,6 +163,8 @@ def time_model(name, batch, frames, repeats, compile_torch):
     def jtrain():
         state["v"] = jax.block_until_ready(train(state["v"], *xj))
 
+    res["train_flops"], res["train_bytes"] = cost(train, variables, *xj)
+    res["infer_flops"], res["infer_bytes"] = cost(infer, variables, *xj)
     t0 = time.perf_counter()
     jtrain()
     res["jax_train_compile_s"] = time.perf_counter() - t0
@@ -115,7 +180,7 @@ def time_model(name, batch, frames, repeats, compile_torch):
             loss_of(m(*xt)).backward()
             opt.step()
 
-        return f
+        return synced(f)
 
     ref.train()
     res["torch_eager_train_ms"] = median_ms(
@@ -123,7 +188,7 @@ def time_model(name, batch, frames, repeats, compile_torch):
     )
     ref.eval()
     with torch.no_grad():
-        res["torch_eager_infer_ms"] = median_ms(lambda: ref(*xt), repeats, warmup=2)
+        res["torch_eager_infer_ms"] = median_ms(synced(lambda: ref(*xt)), repeats, warmup=2)
     if compile_torch:
         ref.train()
         cm = torch.compile(ref)
@@ -135,10 +200,33 @@ def time_model(name, batch, frames, repeats, compile_torch):
         ref.eval()
         with torch.no_grad():
             t0 = time.perf_counter()
-            cm(*xt)
+            synced(lambda: cm(*xt))()
             res["torch_compile_infer_compile_s"] = time.perf_counter() - t0
-            res["torch_compile_infer_ms"] = median_ms(lambda: cm(*xt), repeats, warmup=2)
+            res["torch_compile_infer_ms"] = median_ms(synced(lambda: cm(*xt)), repeats, warmup=2)
+    roofline(res, peaks, "train")
+    roofline(res, peaks, "infer")
     return res
+
+
+def print_roofline(rows, peaks):
+    print(
+        f"\nRoofline (this run, {jax.default_backend()}): fp32 GEMM peak {peaks['gemm_gflops']:.0f} GFLOP/s "
+        f"(JAX {peaks['jax_gemm_gflops']:.0f}, PyTorch {peaks['torch_gemm_gflops']:.0f}), "
+        f"copy {peaks['copy_gbs']:.1f} GB/s read+write; FLOPs and bytes "
+        "from XLA's cost analysis of the JAX step, PyTorch rated against the same counts"
+    )
+    print(
+        f"{'model':<12}{'step':<7}{'GFLOP':>8}{'GB':>8}{'bound':>9} | {'jax GFLOP/s':>12}{'GB/s':>7}{'% roof':>8}"
+        f" | {'torch GFLOP/s':>14}{'GB/s':>7}{'% roof':>8}"
+    )
+    for r in rows:
+        for k in ("train", "infer"):
+            print(
+                f"{r['model']:<12}{k:<7}{r[f'{k}_flops'] / 1e9:>8.2f}{r[f'{k}_bytes'] / 1e9:>8.2f}{r[f'{k}_bound']:>9}"
+                f" | {r[f'jax_{k}_gflops']:>12.1f}{r[f'jax_{k}_gbs']:>7.1f}{r[f'jax_{k}_roofline_pct']:>8.1f}"
+                f" | {r[f'torch_eager_{k}_gflops']:>14.1f}{r[f'torch_eager_{k}_gbs']:>7.1f}"
+                f"{r[f'torch_eager_{k}_roofline_pct']:>8.1f}"
+            )
 
 
 def print_main(rows):
@@ -176,12 +264,13 @@ def scaling(name, base_frames, repeats):
     out = []
     for batch, frames in [(b, base_frames) for b in (1, 4, 16, 64, 256)] + [(16, t) for t in (32, 64, 128, 256)]:
         ref, apply, variables, xt, xj, _ = build(name, batch, frames)
+        ref, xt = on_device(ref, xt)
         infer = jax.jit(lambda v, *x: apply(v, *x))
         jax.block_until_ready(infer(variables, *xj))
         j = median_ms(lambda: jax.block_until_ready(infer(variables, *xj)), repeats, warmup=1)
         ref.eval()
         with torch.no_grad():
-            t = median_ms(lambda: ref(*xt), repeats, warmup=1)
+            t = median_ms(synced(lambda: ref(*xt)), repeats, warmup=1)
         out.append({"model": name, "batch": batch, "frames": frames, "jax_infer_ms": j, "torch_eager_infer_ms": t})
         print(
             f"  {name:<12} batch {batch:>4} T {frames:>4}: jax {j:9.1f} ms  eager {t:9.1f} ms  ratio {j / t:5.2f}",
@@ -192,12 +281,37 @@ def scaling(name, base_frames, repeats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["stgcn10", "mkff_stgcn", "stga_net"])
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    ap.add_argument("--device", default="cpu", help="JAX platform to run on: cpu, gpu, ...")
+    ap.add_argument("--tiny", action="store_true", help="small batches and windows (a smoke test)")
+    ap.add_argument(
+        "--precision",
+        default="fp32",
+        choices=PRECISIONS,
+        help="matmul precision on both sides: fp32, tf32 or bf16 passes (GPU options; the CPU computes fp32)",
+    )
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     ap.add_argument("--scaling", action="store_true")
     ap.add_argument("--out", default="benchmarks/results/vs_torch.json")
     a = ap.parse_args()
+    try:
+        jax.config.update("jax_platforms", a.device)
+        jax.devices()
+    except RuntimeError as e:
+        raise SystemExit(f"vs_torch: device {a.device!r} is not available here ({e})") from None
+    global TORCH_DEVICE
+    if a.device == "gpu":
+        if not torch.cuda.is_available():
+            raise SystemExit("vs_torch: JAX has a GPU but PyTorch has no CUDA here; install a CUDA PyTorch")
+        TORCH_DEVICE = "cuda"
+    elif a.device != "cpu":
+        raise SystemExit(f"vs_torch: device {a.device!r}: PyTorch is compared on 'cpu' or 'gpu' only")
+    jax.config.update("jax_default_matmul_precision", PRECISIONS[a.precision][0])
+    torch.set_float32_matmul_precision(PRECISIONS[a.precision][1])
+    if TORCH_DEVICE == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = a.precision != "fp32"
+        torch.backends.cudnn.allow_tf32 = a.precision != "fp32"
     torch.manual_seed(0)
     machine = {
         "platform": platform.platform(),
@@ -208,16 +322,22 @@ def main():
         "devices": [str(d) for d in jax.devices()],
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
+        "torch_device": TORCH_DEVICE,
+        "precision": a.precision,
     }
     print(f"machine: {machine}")
     shapes = {"stgcn10": (16, 64), "mkff_stgcn": (16, 32), "stga_net": (16, 10)}
+    if a.tiny:
+        shapes = {"stgcn10": (2, 16), "mkff_stgcn": (2, 12), "stga_net": (2, 10)}
+    peaks = machine_peaks(3, 512, 64) if a.tiny else machine_peaks(7)
     rows = []
     for m in a.models:
         b, t = shapes[m]
-        rows.append(time_model(m, b, t, a.repeats, not a.no_compile))
+        rows.append(time_model(m, b, t, a.repeats, not a.no_compile, peaks))
         print(f"  done {m}", flush=True)
     print_main(rows)
-    result = {"machine": machine, "main": rows}
+    print_roofline(rows, peaks)
+    result = {"machine": machine, "peaks": peaks, "main": rows}
     if a.scaling:
         print("\nInference scaling (median ms; ratio = jax / torch eager)")
         result["scaling"] = [

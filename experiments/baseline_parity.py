@@ -55,6 +55,27 @@ def table(title: str, rows: list[dict], seeds):
     return m, sd
 
 
+def shorten(cfg: P.PredictionConfig, iterations: int | None, epochs: int | None) -> P.PredictionConfig:
+    """The recipe at another length: step boundaries of the learning-rate schedule scale with it.
+
+    A boundary at step ``b`` of an ``I``-step recipe moves to ``round(b * iterations / I)``; boundaries
+    at the first steps (warm-up, ``b <= 1``) stay.  Epoch-based schedules need no change: a shorter
+    run is the first ``epochs`` of the same schedule.
+    """
+    import dataclasses
+
+    changes = {}
+    if iterations:
+        changes["iterations"] = iterations
+        if cfg.iterations and cfg.optim.boundaries:
+            f = iterations / cfg.iterations
+            bounds = tuple((b if b <= 1 else max(2, round(b * f)), s) for b, s in cfg.optim.boundaries)
+            changes["optim"] = dataclasses.replace(cfg.optim, boundaries=bounds)
+    if epochs:
+        changes["epochs"] = epochs
+    return dataclasses.replace(cfg, **changes)
+
+
 def run(methods, seeds, out: Path, compare: Path | None, export: Path | None, iterations=None, epochs=None):
     ds = load_dataset()
     out.mkdir(parents=True, exist_ok=True)
@@ -62,14 +83,7 @@ def run(methods, seeds, out: Path, compare: Path | None, export: Path | None, it
     for method in methods:
         cfgs = [P.make_config(method, "original", seed=s, data_seed=seeds[0]) for s in seeds]
         if iterations or epochs:
-            import dataclasses
-
-            cfgs = [
-                dataclasses.replace(
-                    c, **({"iterations": iterations} if iterations else {}), **({"epochs": epochs} if epochs else {})
-                )
-                for c in cfgs
-            ]
+            cfgs = [shorten(c, iterations, epochs) for c in cfgs]
         data = P.load_data(ds, cfgs[0], per_style=None, styles=["salsa"])
         if export is not None:
             export_windows(export, data)
@@ -137,7 +151,9 @@ if __name__ == "__main__":
     ap.add_argument("--out", default="results/parity")
     ap.add_argument("--compare", default=None, help="folder with the original code's <method>_orig_seed*.json")
     ap.add_argument("--export-windows", default=None, help="write the windows to this .npz and continue")
-    ap.add_argument("--iterations", type=int, default=None, help="override the recipe's length (checks only)")
+    ap.add_argument(
+        "--iterations", type=int, default=None, help="override the recipe's length; schedule boundaries scale with it"
+    )
     ap.add_argument("--epochs", type=int, default=None, help="override the recipe's length (checks only)")
     a = ap.parse_args()
     if len(a.seeds) < 1:
