@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dancejax import recognition as R
-from dancejax.data import load_dataset
+from dancejax.data import DanceDataset, load_dataset
 from dancejax.data.pipeline import augment_pair, normalize
 from dancejax.errors import DataError
 from dancejax.metrics import balanced_accuracy, per_class_accuracy
@@ -146,3 +146,49 @@ def test_refiner_bad_input(data):
         ref(x[:, :12], c[:, :12])
     with pytest.raises(DataError, match="add a batch axis"):
         ref(x[0], c[0])
+
+
+@pytest.mark.parametrize("damage", ["no_views", "too_few_frames"])
+def test_real_detections_with_nothing_left_fail_clearly(ds, damage):
+    import dataclasses
+
+    cfg = R.make_config("mkff_stgcn", "test", real_fraction=0.5)
+
+    def cut(d):
+        if damage == "no_views":
+            return dataclasses.replace(d, det=d.det[:0], conf=d.conf[:0], gt=d.gt[:0], cameras=())
+        keep = cfg.window  # the validation split leaves fewer than a window's frames for training
+        return dataclasses.replace(d, det=d.det[:, :keep], conf=d.conf[:, :keep], gt=d.gt[:, :keep])
+
+    broken = DanceDataset.from_takes(ds.takes, source="cut dataset", detections=[cut(d) for d in ds.detections])
+    with pytest.raises(DataError, match="cut dataset: (real_fraction 0.5 needs|no train-split) real .*detections"):
+        R.load_data(broken, cfg)
+
+
+@pytest.mark.parametrize("seeds, message", [([], "at least one seed"), ([0, 0], "repeated seeds"), ([0.5], "integers")])
+def test_seed_lists_are_checked(seeds, message):
+    from dancejax.compare import check_seeds
+
+    with pytest.raises(DataError, match=message):
+        check_seeds(seeds)
+
+
+def test_unknown_recognition_preset_lists_the_presets():
+    with pytest.raises(DataError, match="presets are paper, quick, test"):
+        R.make_config("mkff_stgcn", "quik")
+
+
+def test_calibration_skips_empty_sequences_and_mixed_view_counts(ds):
+    import dataclasses
+
+    from dancejax.data.summary import calibrate
+
+    full = calibrate(ds)
+    empty = [dataclasses.replace(d, det=d.det[:0], conf=d.conf[:0], gt=d.gt[:0], cameras=()) for d in ds.detections]
+    mixed = [dataclasses.replace(d, det=d.det[:3], conf=d.conf[:3], gt=d.gt[:3]) for d in ds.detections[:1]]
+    mixed_ds = DanceDataset.from_takes(ds.takes, detections=mixed + list(ds.detections[1:]) + empty)
+    params = calibrate(mixed_ds)
+    for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(full)):
+        assert np.all(np.isfinite(a)) and np.shape(a) == np.shape(b)
+    with pytest.raises(DataError, match="no train-split real detections"):
+        calibrate(DanceDataset.from_takes(ds.takes, source="no views", detections=empty))

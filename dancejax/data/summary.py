@@ -40,20 +40,33 @@ def real_frames(d, part: str = "train", val_fraction: float = REAL_VAL_FRACTION)
     return slice(0, cut) if part == "train" else slice(cut, None)
 
 
+def stack_views(sets, frames=lambda d: slice(None)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(views, T, J, 2) detections, confidences and ground truth of several sequences, joined in
+    time.  Sequences with different view counts are joined as one stream of their views one
+    after another (an event run may then span two views' boundary, a negligible effect);
+    sequences with no views or no frames are left out."""
+    parts = [(d.det[:, frames(d)], d.conf[:, frames(d)], d.gt[:, frames(d)]) for d in sets]
+    parts = [p for p in parts if p[0].shape[0] > 0 and p[0].shape[1] > 0]
+    if not parts:
+        return None
+    if len({p[0].shape[0] for p in parts}) > 1:
+        parts = [tuple(a.reshape(1, -1, *a.shape[2:]) for a in p) for p in parts]
+    return tuple(np.concatenate([p[i] for p in parts], 1) for i in range(3))
+
+
 def calibrate(ds: DanceDataset):
     """Fit the detector-noise simulator on the training frames of the train-split AIST++ sequences."""
-    sets = [d for d in ds.detections if d.split == "train"]
-    if not sets:
-        raise DataError(f"{ds.path}: no train-split real detections to calibrate the noise simulator on")
-    cat = lambda attr: np.concatenate([getattr(d, attr)[:, real_frames(d)] for d in sets], 1)
-    return fit_detector_noise(cat("det"), cat("conf"), cat("gt"))
+    joined = stack_views([d for d in ds.detections if d.split == "train"], real_frames)
+    if joined is None:
+        raise DataError(
+            f"{ds.path}: no train-split real detections (with views and frames) to calibrate the noise simulator on"
+        )
+    return fit_detector_noise(*joined)
 
 
 def detector_table(ds: DanceDataset, seed: int = 0) -> dict:
     params = calibrate(ds)
-    det = np.concatenate([d.det for d in ds.detections], 1)
-    conf = np.concatenate([d.conf for d in ds.detections], 1)
-    gt = np.concatenate([d.gt for d in ds.detections], 1)
+    det, conf, gt = stack_views(ds.detections)
     sim_fn = jax.jit(jax.vmap(lambda k, x: simulate_detections(k, x, params)))
     x, c = sim_fn(jax.random.split(jax.random.key(seed), gt.shape[0]), gt)
     x, c = np.asarray(x), np.asarray(c)
