@@ -67,3 +67,27 @@ def test_unwritable_cache_folder_warns_and_runs_uncached(tmp_path):
     said = []
     assert enable_compilation_cache(blocker / "cache", log=said.append) is None
     assert "not writable" in said[0] and "running uncached" in said[0]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("convolution.3", "convolution"),
+        ("dot.12", "dot"),
+        ("ynn_fusion.4", "xnnpack fusion"),
+        ("add_select_fusion.2", "elementwise fusion"),
+        ("copy_bitcast_fusion.40", "transpose/copy"),
+        ("transpose_copy_fusion.3", "transpose/copy"),
+        ("Transpose", "transpose/copy"),
+        ("reduce-window.1", "reduction"),
+        ("ThunkExecutor::Execute", None),
+        ("Transpose::ExecuteChunk", None),
+        ("while.2", None),
+        ("$profiler", None),
+    ],
+)
+def test_op_profile_categories(name, expected):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.op_profile import category
+
+    assert category(name) == expected
