@@ -35,7 +35,16 @@ def _spec(shape, dtype="float32"):
 
 def export_model(model, out, kind: str | None = None) -> Path:
     """Export a ``Refiner`` ('refiner', or 'stream' for its streaming step) or a ``Predictor``
-    ('predictor' or 'stream')."""
+    ('predictor' or 'stream').
+
+    Args:
+        model: a ``Refiner`` or ``Predictor`` (``dancejax.load_model``).
+        out: the artifact folder.
+        kind: what to export (default: the model's own call).
+
+    Returns:
+        The folder, holding the serialized ``jax.export`` artifact and ``signature.json``.
+    """
     from dancejax.stream import make_stream_step
 
     is_ref = hasattr(model, "styles")
@@ -154,7 +163,18 @@ def load_exported(path):
 
 
 def run_exported(path, inputs: dict):
-    """Run an exported model on named input arrays; checks names and shapes against the signature."""
+    """Run an exported model on named input arrays; checks names and shapes against the signature.
+
+    Args:
+        path: a folder written by ``export_model``.
+        inputs: input name -> array, as ``signature.json`` lists them.
+
+    Returns:
+        The exported function's outputs (arrays, as the model returns them).
+
+    Raises:
+        DataError: a missing or wrongly shaped input; a damaged or newer artifact.
+    """
     sig, call = load_exported(path)
     args = []
     for name, spec in sig["inputs"].items():

@@ -271,7 +271,20 @@ def compare(
 ) -> dict:
     """Align ``performance`` with ``reference`` (``PoseSequence``s of any layout and rate, or
     (T, 14, D) LSP-14 arrays at 25 fps) and measure how it deviates (see the module docstring).
-    Returns a JSON-able dict of every number."""
+
+    Args:
+        performance: the take to assess.
+        reference: the take of the same choreography to compare with.
+        band: Sakoe–Chiba band as a fraction of the longer take (None: no band).
+        predictor: a 3D ``Predictor`` whose next poses feed the risk rules (None: the rules
+            run on the performance itself).
+        top: how many moments of largest deviation to rank.
+        min_separation: seconds between ranked moments.
+
+    Returns:
+        A JSON-able dict of every number: alignment path and offsets, deviations per joint and
+        body part over time, ranked moments, risk flags, summary scores.
+    """
     p, r = as_sequence(performance, "performance"), as_sequence(reference, "reference")
     for name, s in (("performance", p), ("reference", r)):
         if s.num_frames < MIN_FRAMES:

@@ -203,6 +203,20 @@ def make_config(
     """A run configuration: ``preset``'s fields for ``method``, then ``model`` (model fields)
     and ``overrides`` (configuration fields).
 
+    Args:
+        method: a key of ``dancejax.models.PREDICTORS``.
+        preset: one of ``PRESETS`` (``original`` exists for methods with an authors' recipe).
+        obs: observed frames (2–50).
+        pred: predicted frames (1–25).
+        model: model fields to override.
+        **overrides: ``PredictionConfig`` fields.
+
+    Returns:
+        A ``PredictionConfig``.
+
+    Raises:
+        DataError: an unknown method, preset or field.
+
     Example::
 
         cfg = make_config("simlpe", "original", obs=10, pred=10, seed=1)
@@ -266,8 +280,21 @@ def load_data(
     ds: DanceDataset, cfg: PredictionConfig, per_style: int | None = 64, seed: int = 0, styles=None
 ) -> PredictionData:
     """Training windows (stride ``cfg.stride``) of the train takes; validation and test windows
-    per style (``per_style`` drawn with ``seed``, or all at stride 1 with None).  ``styles``
-    restricts every split to those styles."""
+    per style (``per_style`` drawn with ``seed``, or all at stride 1 with None).
+
+    Args:
+        ds: a ``DanceDataset``.
+        cfg: the run configuration (its ``obs + pred`` is the window length).
+        per_style: test windows per style (None: every window at stride 1).
+        seed: the seed that draws them.
+        styles: restrict every split to these styles.
+
+    Returns:
+        ``PredictionData`` with global windows in metres and the protocol in words.
+
+    Raises:
+        DataError: an unknown style, or no take long enough for a window.
+    """
     length = cfg.obs + cfg.pred
     styles = list(ds.styles if styles is None else styles)
     missing = sorted(set(styles) - set(ds.styles))
@@ -500,7 +527,17 @@ def score(cfg: PredictionConfig, variables, data: PredictionData, split: str = "
 
 def evaluate(cfg: PredictionConfig, variables, data: PredictionData) -> dict:
     """Errors per style and overall (``dancejax.metrics.prediction_errors``, mm) on the test
-    windows, with the predictions."""
+    windows, with the predictions.
+
+    Args:
+        cfg: the run configuration (``prepare``-d: it carries the normalisation statistics).
+        variables: ``{"params": ..., "batch_stats": ...}``.
+        data: ``load_data(...)``.
+
+    Returns:
+        ``{"per_style": {style: table}, "overall": table, ...}``; a table maps a metric
+        (``mae``, ``mpjpe_rel``, ``mpjpe``) to {horizon in ms: mm}.
+    """
     cfg = prepare(cfg, data)
     hz = horizons_ms(cfg.pred)
     per_style, preds = {}, {}

@@ -198,6 +198,20 @@ def make_config(
     """A run configuration: ``preset``'s fields for ``method``, then ``model`` (model fields)
     and ``overrides`` (configuration fields).
 
+    Args:
+        method: a key of ``dancejax.models.RECOGNIZERS``.
+        preset: one of ``PRESETS`` (``paper``, ``quick``, ``test``).
+        num_styles: the number of style classes (the dataset's).
+        model: model fields to override.
+        sim_only: train on simulated detections only (no real detections, select on sim_val).
+        **overrides: ``RecognitionConfig`` fields.
+
+    Returns:
+        A ``RecognitionConfig``.
+
+    Raises:
+        DataError: an unknown method, preset or field.
+
     Example::
 
         cfg = make_config("mkff_stgcn", "quick", real_fraction=0.5, select_on="real_val")
@@ -408,7 +422,20 @@ def _real_set(ds: DanceDataset, split: str, part: str, window: int, stride: int,
 
 
 def load_data(ds: DanceDataset, cfg: RecognitionConfig, seed: int = 0) -> RecognitionData:
-    """Simulated and real training data and the four evaluation sets for ``cfg.window``."""
+    """Simulated and real training data and the four evaluation sets for ``cfg.window``.
+
+    Args:
+        ds: a ``DanceDataset`` (the shipped one, or ``from_takes``/``from_folder`` with detections).
+        cfg: the run configuration.
+        seed: the seed of the simulated evaluation sets' noise.
+
+    Returns:
+        ``RecognitionData``: simulated training windows, real training detections, the noise
+        simulator, and the sets ``sim_val``, ``sim_test``, ``real_val``, ``aist_real``.
+
+    Raises:
+        DataError: no take long enough, no real detections where the config needs them.
+    """
     styles = ds.styles
     if cfg.model.num_styles != len(styles):
         raise DataError(
@@ -617,7 +644,17 @@ def score(cfg: RecognitionConfig, variables, data: RecognitionData, split: str =
 
 
 def evaluate(cfg: RecognitionConfig, variables, data: RecognitionData) -> dict:
-    """Every evaluation set: PCK tables and style accuracies, with the predictions."""
+    """Every evaluation set: PCK tables and style accuracies, with the predictions.
+
+    Args:
+        cfg: the run configuration.
+        variables: ``{"params": ..., "batch_stats": ...}``.
+        data: ``load_data(...)``.
+
+    Returns:
+        ``{set name: {"pck": {threshold: {group: %}}, "style_accuracy", "balanced_accuracy",
+        "per_class", ...}}``.
+    """
     out = {}
     for name, s in data.sets.items():
         pred, logits = predict_set(cfg, variables, s)

@@ -43,7 +43,21 @@ def save_model(
     extra: dict | None = None,
     overwrite: bool = True,
 ) -> Path:
-    """Write ``variables`` and ``cfg`` of ``task`` (a task module or its name) to the folder ``path``."""
+    """Write ``variables`` and ``cfg`` of ``task`` (a task module or its name) to the folder ``path``.
+
+    Args:
+        path: the saved-model folder (created; an existing non-empty folder must be a saved model).
+        task: ``dancejax.recognition``/``dancejax.prediction`` or its name.
+        cfg: the run configuration (``task.make_config``).
+        variables: ``{"params": ..., "batch_stats": ...}``.
+        styles: the style names of a recognition model's classes.
+        data_summary: what it was trained on (stored in the metadata).
+        extra: more metadata.
+        overwrite: replace an existing saved model at ``path``.
+
+    Returns:
+        The folder's resolved path.
+    """
     task = _task_of(task) if isinstance(task, str) else task
     path = Path(path).resolve()
     if path.exists() and not path.is_dir():
@@ -148,7 +162,17 @@ def _task_of(name: str):
 
 def load_model(path):
     """The saved model at ``path`` as a ready ``Refiner``, ``Predictor`` or (a converted ST-GCN)
-    ``Classifier``."""
+    ``Classifier``.
+
+    Args:
+        path: a folder written by ``save_model`` (or ``dancejax train``/``convert``).
+
+    Returns:
+        A callable model with ``.cfg`` and ``.variables``.
+
+    Raises:
+        DataError: the folder is incomplete, damaged, or of a newer format version.
+    """
     path = Path(path).resolve()
     meta = read_meta(path)
     task = _task_of(meta["task"])

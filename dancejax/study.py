@@ -166,7 +166,24 @@ def run_study(
     source: str = "study grid",
 ) -> StudyResult:
     """Train every setting of ``grid`` over ``base``; returns ranked rows with validation and
-    test scores (``task.SCORE``, higher is better)."""
+    test scores (``task.SCORE``, higher is better).
+
+    Args:
+        task: the task module.
+        base: the configuration every setting starts from.
+        grid: field -> list of values; array hyper-parameters (``task.HParams``) vary inside
+            one compiled program, other fields group the settings into separate programs.
+        data: ``task.load_data(...)`` (built from ``dataset`` when None).
+        dataset: a ``DanceDataset`` (the shipped one when None).
+        chunk_size: settings per program: an int, ``'auto'`` (measured), or None (all).
+        patience: per-setting early stopping, in validations.
+        workdir: checkpoint folder; a rerun resumes every chunk from it.
+        log: progress printer.
+        source: how errors name the grid.
+
+    Returns:
+        ``StudyResult``: ranked rows, curves, configs and variables per setting.
+    """
     validate_grid(task, base, grid, source)
     if (
         chunk_size is not None

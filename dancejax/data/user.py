@@ -176,7 +176,22 @@ def from_sequences(
     min_frames: int = 2,
 ) -> DanceDataset:
     """A dataset from 3D ``PoseSequence``s of any reader: converted to LSP-14 at 25 fps, labelled,
-    and split 70/15/15 by group per style (with ``seed``) where ``splits`` leaves it open."""
+    and split 70/15/15 by group per style (with ``seed``) where ``splits`` leaves it open.
+
+    Args:
+        seqs: the sequences (any layout with a conversion to LSP-14, any frame rate).
+        styles: one style label per sequence.
+        takes: take names (default: the sequences' sources).
+        performers: performer labels.
+        groups: split groups (takes of one group stay in one split; default: the take).
+        splits: 'train'/'val'/'test' or None (assigned) per sequence.
+        seed: the split seed.
+        source: how errors name the data.
+        min_frames: shorter sequences are an error.
+
+    Returns:
+        A ``DanceDataset``.
+    """
     from dancejax.data.build import assign_splits
 
     n = len(seqs)
@@ -220,7 +235,21 @@ def from_sequences(
 
 def from_folder(folder, manifest=None, seed: int = 20261125, log=print) -> DanceDataset:
     """A dataset from a folder of takes described by ``manifest`` (default ``folder/manifest.csv``
-    or ``.json``)."""
+    or ``.json``).
+
+    Args:
+        folder: a folder of BVH, ASF/AMC, NPZ, JSON, NTU ``.skeleton`` or Kinetics files.
+        manifest: a CSV/JSON with the columns ``file``, ``style`` and optionally ``performer``,
+            ``take``, ``group``, ``split``, ``fps``, ``scale``, ``skeleton`` (``COLUMNS``).
+        seed: the split seed.
+        log: progress printer.
+
+    Returns:
+        A ``DanceDataset``.
+
+    Raises:
+        DataError: a missing file, an unknown column, or no readable take.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"{folder}: not a folder")

@@ -108,7 +108,29 @@ def fit(
     mesh=None,
     name: str | None = None,
 ) -> FitResult:
-    """Train the settings ``cfgs`` (one config or a list sharing ``task.static_key``)."""
+    """Train the settings ``cfgs`` (one config or a list sharing ``task.static_key``).
+
+    One setting runs the jitted train step; several run as one ``vmap``-ed program.  With a
+    ``workdir`` it checkpoints periodically (and the best by validation) and resumes from the
+    newest intact checkpoint.
+
+    Args:
+        task: the task module (``dancejax.recognition`` or ``dancejax.prediction``).
+        cfgs: one configuration or a list of them.
+        data: ``task.load_data(...)``.
+        workdir: checkpoint folder (None: no checkpoints).
+        keep: periodic checkpoints kept.
+        patience: stop a setting after this many validations without improvement.
+        validate: score on validation every ``cfg.eval_every`` epochs.
+        log: progress printer (None: silent).
+        log_every: steps between progress lines.
+        stop_after_epochs: stop early (tests of resume).
+        mesh: a ``jax.sharding.Mesh`` for data-parallel training of one setting.
+        name: the name in progress lines.
+
+    Returns:
+        ``FitResult``: final and best variables per setting, histories, epochs run, seconds.
+    """
     t0 = time.perf_counter()
     cfgs = list(cfgs) if isinstance(cfgs, (list, tuple)) else [cfgs]
     static = {task.static_key(c) for c in cfgs}
