@@ -21,18 +21,15 @@ from __future__ import annotations
 
 import argparse
 import collections
-import glob
-import gzip
 import json
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jax  # noqa: E402
 
+from benchmarks.timing import busy_time, traced  # noqa: E402
 from benchmarks.vs_torch import MODELS, build, jax_fns  # noqa: E402
 
 NOT_OPS = (
@@ -74,18 +71,10 @@ def category(name: str) -> str | None:
 
 
 def profile(fn, args, steps: int) -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        with jax.profiler.trace(d):
-            t0 = time.perf_counter()
-            for _ in range(steps):
-                jax.block_until_ready(fn(*args))
-            wall = time.perf_counter() - t0
-        files = glob.glob(f"{d}/**/*.trace.json.gz", recursive=True)
-        if not files:
-            raise SystemExit("op_profile: the profiler wrote no trace (is the jax profiler plugin available?)")
-        with gzip.open(files[0]) as f:
-            trace = json.load(f)
-    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    got = traced(fn, args, steps)
+    if got is None:
+        raise SystemExit("op_profile: the profiler wrote no trace (is the jax profiler plugin available?)")
+    events, wall = got
     per = collections.defaultdict(float)
     spans = []
     for e in events:
@@ -96,12 +85,7 @@ def profile(fn, args, steps: int) -> dict:
             continue
         per[c] += e["dur"] / 1e3 / steps
         spans.append((e["ts"], e["ts"] + e["dur"]))
-    busy, end = 0.0, float("-inf")
-    for a, b in sorted(spans):
-        if b > end:
-            busy += b - max(a, end)
-            end = b
-    return {"wall_ms": 1e3 * wall / steps, "busy_ms": busy / 1e3 / steps, "ops_ms": dict(per)}
+    return {"wall_ms": 1e3 * wall / steps, "busy_ms": busy_time(spans) / 1e3 / steps, "ops_ms": dict(per)}
 
 
 def main():

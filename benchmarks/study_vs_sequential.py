@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import glob
-import gzip
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,7 +37,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmarks.timing import median_ms  # noqa: E402
+from benchmarks.timing import busy_time, median_ms, traced  # noqa: E402
 from dancejax.data import load_dataset  # noqa: E402
 from dancejax.study import choose_chunk, stack  # noqa: E402
 from dancejax.tasks import get_task  # noqa: E402
@@ -51,30 +48,16 @@ def op_profile(fn, args, steps: int = 3):
     the time during which XLA runs at least one op."""
     # Host-side events (Python frames, the executor's own spans, the thread pool) are not ops.
     host = ("$", "ThunkExecutor", "PjitFunction", "SlinkyThreadPool", "CommonPjRtLoadedExecutable", "ParseArguments")
-    with tempfile.TemporaryDirectory() as d:
-        with jax.profiler.trace(d, create_perfetto_trace=True):
-            t0 = time.perf_counter()
-            for _ in range(steps):
-                jax.block_until_ready(fn(*args))
-            wall = time.perf_counter() - t0
-        files = glob.glob(f"{d}/**/*.trace.json.gz", recursive=True)
-        if not files:
-            return None
-        with gzip.open(files[0]) as f:
-            trace = json.load(f)
-    events = trace["traceEvents"] if isinstance(trace, dict) else trace
-    # XLA runs independent ops concurrently on its threads: count the time during which at
-    # least one op runs (the union of their intervals), not the sum of their durations.
-    spans = sorted(
+    got = traced(fn, args, steps)
+    if got is None:
+        return None
+    events, wall = got
+    spans = [
         (e["ts"], e["ts"] + e["dur"])
         for e in events
         if e.get("ph") == "X" and "dur" in e and not e["name"].startswith(host)
-    )
-    busy, end = 0.0, -np.inf
-    for t0, t1 in spans:
-        if t1 > end:
-            busy += t1 - max(t0, end)
-            end = t1
+    ]
+    busy = busy_time(spans)
     return 1e3 * wall / steps, busy / 1e3 / steps
 
 
