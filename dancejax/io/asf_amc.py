@@ -15,6 +15,9 @@ end point is ``p_parent + length · R · direction``.
 from __future__ import annotations
 
 import dataclasses
+import io
+import math
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -236,12 +239,28 @@ def read_asf(path, length_unit: float | None = None) -> AsfSkeleton:
 
 def read_amc(path, skeleton: AsfSkeleton) -> dict[str, np.ndarray]:
     """Per-bone channel arrays (frames, dof) in file order.  Frame numbers must count up by one
-    (from 0 or 1); a bone may appear once per frame; every frame must be complete."""
+    (from 0 or 1); a bone may appear once per frame; every frame must be complete.
+
+    The text is read line by line and the values go straight into one flat float buffer per
+    bone, so memory stays a small multiple of the motion data (not one object per token)."""
     path = Path(path)
     text = read_text(path, "AMC")
-    frames: list[dict[str, list[float]]] = []
+    expected = {"root": len(skeleton.root_order)}
+    expected.update({n: len(b.dof) for n, b in skeleton.bones.items() if b.dof})
+    values = {name: array("d") for name in expected}
+    seen: set[str] = set()
+    frames = 0
     last_number = None
-    for no, raw in enumerate(text.splitlines(), 1):
+
+    def check_complete():
+        missing = [n for n in expected if n not in seen]
+        if missing:
+            raise DataError(
+                f"{where(path, missing[0])}frame {last_number} has no line for bone {missing[0]!r} "
+                f"(the skeleton gives it {expected[missing[0]]} degrees of freedom)"
+            )
+
+    for no, raw in enumerate(io.StringIO(text), 1):
         line = raw.strip()
         if not line or line.startswith("#") or line.startswith(":"):
             continue
@@ -250,44 +269,40 @@ def read_amc(path, skeleton: AsfSkeleton) -> dict[str, np.ndarray]:
             number = int(tok[0])
             if last_number is None and number not in (0, 1):
                 raise DataError(f"{where(path, 'frame number')}line {no}: the first frame is {number}; expected 0 or 1")
-            if last_number is not None and number != last_number + 1:
-                what = "repeats" if number == last_number else "goes back" if number < last_number else "skips"
-                raise DataError(
-                    f"{where(path, 'frame number')}line {no}: frame {number} after {last_number}: the "
-                    f"numbering {what}; frames must count up by one"
-                )
+            if last_number is not None:
+                if number != last_number + 1:
+                    what = "repeats" if number == last_number else "goes back" if number < last_number else "skips"
+                    raise DataError(
+                        f"{where(path, 'frame number')}line {no}: frame {number} after {last_number}: the "
+                        f"numbering {what}; frames must count up by one"
+                    )
+                check_complete()
             last_number = number
-            frames.append({})
+            frames += 1
+            seen.clear()
             continue
         if not frames:
             raise DataError(f"{path}: line {no}: bone data before the first frame number")
         name = tok[0]
         if name != "root" and name not in skeleton.bones:
             raise DataError(f"{where(path, name)}line {no}: bone not in the skeleton {skeleton.source}")
-        if name in frames[-1]:
+        if name in seen:
             raise DataError(f"{where(path, name)}line {no}: bone {name!r} appears twice in frame {last_number}")
+        seen.add(name)
         vals = _floats(tok[1:], path, no, name)
-        if not np.isfinite(vals).all():
+        if not all(math.isfinite(v) for v in vals):
             raise DataError(f"{where(path, name)}line {no}: non-finite value")
-        frames[-1][name] = vals
+        if name not in expected:  # a bone without degrees of freedom: nothing to keep
+            continue
+        if len(vals) != expected[name]:
+            raise DataError(
+                f"{where(path, name)}line {no}: frame {last_number}: expected {expected[name]} values, got {len(vals)}"
+            )
+        values[name].extend(vals)
     if not frames:
         raise DataError(f"{path}: no frames found: is this an AMC file?")
-    expected = {"root": len(skeleton.root_order)}
-    expected.update({n: len(b.dof) for n, b in skeleton.bones.items() if b.dof})
-    out = {}
-    for name, n in expected.items():
-        rows = []
-        for k, fr in enumerate(frames):
-            if name not in fr:
-                raise DataError(
-                    f"{where(path, name)}frame {k + 1} has no line for bone {name!r} "
-                    f"(the skeleton gives it {n} degrees of freedom)"
-                )
-            if len(fr[name]) != n:
-                raise DataError(f"{where(path, name)}frame {k + 1}: expected {n} values, got {len(fr[name])}")
-            rows.append(fr[name])
-        out[name] = np.asarray(rows, np.float64)
-    return out
+    check_complete()
+    return {name: np.frombuffer(buf, np.float64).reshape(frames, expected[name]) for name, buf in values.items()}
 
 
 def forward_kinematics(skeleton: AsfSkeleton, motion: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
