@@ -50,13 +50,13 @@ def mean_std(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 def table(title: str, rows: list[dict], seeds):
     print(f"\n{title}")
-    print(f"{'seed':<8}" + "".join(f"{str(h) + ' ms':>10}" for h in HORIZONS) + f"{'train s':>10}")
+    print(f"{'seed':<9}" + " ".join(f"{str(h) + ' ms':>10}" for h in HORIZONS) + f"{'train s':>10}")
     for s, r in zip(seeds, rows):
         print(
-            f"{s!s:<8}" + "".join(f"{r[str(h)]:>10.2f}" for h in HORIZONS) + f"{r.get('seconds', float('nan')):>10.0f}"
+            f"{s!s:<9}" + " ".join(f"{r[str(h)]:>10.2f}" for h in HORIZONS) + f"{r.get('seconds', float('nan')):>10.0f}"
         )
     m, sd = mean_std(rows)
-    print(f"{'mean±std':<8}" + "".join(f"{f'{a:.2f}±{b:.2f}':>10}" for a, b in zip(m, sd)))
+    print(f"{'mean±std':<9}" + " ".join(f"{f'{a:.2f}±{b:.2f}':>10}" for a, b in zip(m, sd)))
     return m, sd
 
 
