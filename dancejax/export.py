@@ -23,6 +23,7 @@ import numpy as np
 
 from dancejax import __version__
 from dancejax.errors import DataError
+from dancejax.io.validate import load_versioned_json
 
 FORMAT = "dancejax-export"
 VERSION = 1
@@ -129,19 +130,7 @@ def read_signature(path) -> dict:
     f = path / "signature.json"
     if not f.exists():
         raise DataError(f"{path}: not an exported model (signature.json missing)")
-    try:
-        sig = json.loads(f.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"{f}: not valid JSON ({e})") from None
-    if not isinstance(sig, dict) or sig.get("format") != FORMAT:
-        raise DataError(f"{f}: field 'format': expected {FORMAT!r}")
-    v = sig.get("version")
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise DataError(f"{f}: field 'version': expected an integer, got {v!r}")
-    if v > VERSION:
-        raise DataError(
-            f"{f}: field 'version': exported by a newer format (version {v}); this dancejax reads up to {VERSION}"
-        )
+    sig = load_versioned_json(f, FORMAT, VERSION, lambda d, v: f"exported by a newer format (version {v})")
     if sig.get("kind") not in KINDS or not isinstance(sig.get("inputs"), dict):
         raise DataError(f"{f}: field 'kind'/'inputs' missing or malformed")
     return sig

@@ -26,6 +26,7 @@ import orbax.checkpoint as ocp
 
 from dancejax import __version__
 from dancejax.errors import DataError
+from dancejax.io.validate import load_versioned_json
 from dancejax.tasks import get_task
 
 FORMAT = "dancejax-model"
@@ -121,22 +122,15 @@ def read_meta(path) -> dict:
     f = path / META
     if not f.exists():
         raise DataError(f"{path}: incomplete saved model: {META} is missing")
-    try:
-        meta = json.loads(f.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{f}: not valid JSON ({e})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise DataError(
-            f"{f}: field 'format': expected {FORMAT!r}, got {meta.get('format') if isinstance(meta, dict) else meta!r}"
-        )
-    v = meta.get("version")
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise DataError(f"{f}: field 'version': expected an integer, got {v!r}")
-    if v > VERSION:
-        raise DataError(
-            f"{f}: field 'version': the model was saved by a newer format (version {v}, written by "
-            f"dancejax {meta.get('dancejax_version')}); this dancejax ({__version__}) reads up to {VERSION}"
-        )
+    meta = load_versioned_json(
+        f,
+        FORMAT,
+        VERSION,
+        lambda d, v: (
+            f"the model was saved by a newer format (version {v}, written by dancejax "
+            f"{d.get('dancejax_version')}; this is dancejax {__version__})"
+        ),
+    )
     for key in ("task", "config"):
         if key not in meta:
             raise DataError(f"{f}: field {key!r} is missing")

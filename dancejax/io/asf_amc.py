@@ -24,6 +24,7 @@ import numpy as np
 
 from dancejax.errors import DataError, where
 from dancejax.io.rotations import euler_matrix
+from dancejax.io.validate import check_size
 from dancejax.sequence import PoseSequence
 from dancejax.skeleton import CMU31
 
@@ -37,14 +38,7 @@ ROOT_CHANNELS = {"TX", "TY", "TZ", "RX", "RY", "RZ"}
 def read_text(path, kind: str, max_bytes: int = MAX_BYTES) -> str:
     """A text file, size-checked before it is read."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise DataError(f"{path}: cannot read {kind} file: {e.strerror or e}") from None
-    if size > max_bytes:
-        raise DataError(
-            f"{path}: {size / 2**20:.0f} MiB is over the {max_bytes / 2**20:.0f} MiB limit for a {kind} file"
-        )
+    check_size(path, max_bytes, kind)
     try:
         return path.read_text()
     except (OSError, UnicodeDecodeError) as e:

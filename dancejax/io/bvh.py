@@ -20,6 +20,7 @@ import numpy as np
 
 from dancejax.errors import DataError, where
 from dancejax.io.rotations import euler_matrix
+from dancejax.io.validate import check_size
 from dancejax.sequence import PoseSequence
 
 _CHANNELS = {"xposition", "yposition", "zposition", "xrotation", "yrotation", "zrotation"}
@@ -57,12 +58,7 @@ def read_bvh_motion(path, max_bytes: int = MAX_BYTES) -> BvhMotion:
     preallocated array (numbers parsed in bulk per line, never kept as Python strings), and every
     motion line must hold exactly one frame's channel values."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise DataError(f"{path}: cannot read BVH file: {e.strerror or e}") from None
-    if size > max_bytes:
-        raise DataError(f"{path}: {size / 2**20:.0f} MiB is over the {max_bytes / 2**20:.0f} MiB limit for a BVH file")
+    check_size(path, max_bytes, "BVH")
     try:
         fh = open(path, encoding="utf-8")
     except OSError as e:

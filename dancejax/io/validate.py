@@ -83,15 +83,23 @@ def real_array(v, source, field: str, ndim: int | None = None, finite: bool = Fa
     return a
 
 
-def load_json(path, max_bytes: int = MAX_JSON_BYTES):
-    """JSON from a file: size-limited; nesting too deep for the parser is a clear error."""
-    path = Path(path)
+def check_size(path: Path, max_bytes: int, kind: str) -> int:
+    """The size of an untrusted file in bytes, refused before it is read when over ``max_bytes``."""
     try:
         size = path.stat().st_size
     except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+        raise DataError(f"{path}: cannot read {kind} file: {e.strerror or e}") from None
     if size > max_bytes:
-        raise DataError(f"{path}: {size / 2**20:.0f} MiB is over the {max_bytes / 2**20:.0f} MiB limit for JSON")
+        raise DataError(
+            f"{path}: {size / 2**20:.0f} MiB is over the {max_bytes / 2**20:.0f} MiB limit for a {kind} file"
+        )
+    return size
+
+
+def load_json(path, max_bytes: int = MAX_JSON_BYTES):
+    """JSON from a file: size-limited; nesting too deep for the parser is a clear error."""
+    path = Path(path)
+    check_size(path, max_bytes, "JSON")
     try:
         text_ = path.read_text()
     except (OSError, UnicodeDecodeError) as e:
@@ -104,6 +112,24 @@ def load_json(path, max_bytes: int = MAX_JSON_BYTES):
         raise DataError(f"{path}: not valid JSON ({e})") from None
     except RecursionError:
         raise DataError(f"{path}: JSON nested too deeply") from None
+
+
+def load_versioned_json(path, fmt: str, version: int, newer) -> dict:
+    """A JSON header of a dancejax folder (saved model, exported artifact): a mapping whose
+    ``format`` is ``fmt`` and whose integer ``version`` is at most ``version``.  ``newer(d, v)``
+    says, for a file from a newer version ``v``, what wrote it."""
+    path = Path(path)
+    d = load_json(path)
+    if not isinstance(d, dict) or d.get("format") != fmt:
+        raise DataError(
+            f"{path}: field 'format': expected {fmt!r}, got {d.get('format') if isinstance(d, dict) else d!r}"
+        )
+    v = d.get("version")
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise DataError(f"{path}: field 'version': expected an integer, got {v!r}")
+    if v > version:
+        raise DataError(f"{path}: field 'version': {newer(d, v)}; this dancejax reads up to {version}")
+    return d
 
 
 def check_joint_names(names, layout, source, field: str) -> np.ndarray | None:

@@ -28,13 +28,8 @@ class ZeroVelocity(nn.Module):
         return jnp.repeat(obs[:, -1:], self.pred, 1)
 
 
-class ConstantVelocity(nn.Module):
-    obs: int = 10
-    pred: int = 10
-    joints: int = 14
-    dims: int = 3
-    dropout: Any = 0.0
-    trainable = False
+class ConstantVelocity(ZeroVelocity):
+    """The last observed velocity, continued (same fields as ``ZeroVelocity``)."""
 
     def __call__(self, obs, train: bool = False):
         v = obs[:, -1:] - obs[:, -2:-1]

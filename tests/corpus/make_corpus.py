@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dancejax.skeleton import LSP14
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
@@ -233,28 +235,7 @@ def frames_cases(out: Path) -> list[Case]:
     add("confidence_over_one", lambda d: d["frames"][0].update(keypoints=[[1.0, 2.0, 7.0]] * 14), "confidence")
     add(
         "joints_other_order",
-        lambda d: d.update(
-            joints=list(
-                reversed(
-                    [
-                        "r_ankle",
-                        "r_knee",
-                        "r_hip",
-                        "l_hip",
-                        "l_knee",
-                        "l_ankle",
-                        "r_wrist",
-                        "r_elbow",
-                        "r_shoulder",
-                        "l_shoulder",
-                        "l_elbow",
-                        "l_wrist",
-                        "neck",
-                        "head_top",
-                    ]
-                )
-            )
-        ),
+        lambda d: d.update(joints=list(reversed(LSP14.joints))),
         "joints",
     )
     return cases
