@@ -60,7 +60,7 @@ def export_model(model, out, kind: str | None = None) -> Path:
             raise DataError("export: 'refiner' needs a recognition model")
         from dancejax.recognition import _inference_fn
 
-        fn = _inference_fn(cfg.model.clone(dropout=0.0))
+        fn = _inference_fn(cfg.model.clone(dropout=0.0), cfg.flip_test)
         v = model.variables
         t = cfg.window
         f = lambda x, c: fn(v, x, c)

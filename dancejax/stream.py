@@ -51,14 +51,16 @@ def _window_view(buf, conf, count):
     return buf[:, idx], conf[:, idx]
 
 
-def make_stream_step(refiner=None, predictor=None):
+def make_stream_step(refiner=None, predictor=None, flip_test: bool | None = None):
     """``step(buffer, conf, count, frame, frame_conf) -> (buffer, conf, outputs)``, pure and jitted
-    by the engine: the ring buffer shifts by one frame and the models run on it."""
+    by the engine: the ring buffer shifts by one frame and the models run on it.  ``flip_test``:
+    the refiner's flip test on or off (None: as the model was configured)."""
     ref_fn = None
     if refiner is not None:
         from dancejax.recognition import _inference_fn
 
-        ref_fn = _inference_fn(refiner.cfg.model.clone(dropout=0.0))
+        flip = refiner.cfg.flip_test if flip_test is None else bool(flip_test)
+        ref_fn = _inference_fn(refiner.cfg.model.clone(dropout=0.0), flip)
         ref_vars = refiner.variables
     pred_cfg, pred_vars = (predictor.cfg, predictor.variables) if predictor is not None else (None, None)
 
@@ -92,6 +94,8 @@ class StreamEngine:
         joints, dims: the stream's skeleton (LSP-14) and pose dimension (2 or 3).
         fps: the stream's frame rate (the models expect 25).
         max_gap: the longest timestamp gap, in frame periods, bridged with missing frames.
+        flip_test: the refiner's flip test (``dancejax.recognition.apply_refiner``) on or off;
+            None keeps the model's setting.  Off halves the refiner's cost per frame.
     """
 
     def __init__(
@@ -103,6 +107,7 @@ class StreamEngine:
         dims: int | None = None,
         fps: float = CANONICAL_FPS,
         max_gap: int = 12,
+        flip_test: bool | None = None,
     ):
         if refiner is None and predictor is None:
             raise DataError("stream: give a refiner, a predictor or both")
@@ -120,7 +125,7 @@ class StreamEngine:
             refiner.cfg.window if refiner is not None else 0, predictor.cfg.obs if predictor is not None else 0
         )
         self.horizon = predictor.cfg.pred if predictor is not None else 0
-        self._step = jax.jit(make_stream_step(refiner, predictor))
+        self._step = jax.jit(make_stream_step(refiner, predictor, flip_test))
         self.reset()
 
     def reset(self):

@@ -113,3 +113,18 @@ def test_noise_simulator_matches_real_detector(ds):
     undetected = c <= MISSING
     assert (c[undetected] == 0).all() and (c[~undetected] > MISSING).all()
     np.testing.assert_allclose(undetected.mean(axis=(0, 1)), real["miss"], atol=0.08)
+
+
+def test_simulator_reproduces_its_calibration_frames_and_reports_the_held_out_ones():
+    from dancejax.data.summary import detector_table
+
+    det = detector_table(load_dataset())
+    real, sim, held = det["real_events"], det["simulated_events"], det["heldout_events"]
+    # mean over joints, on the frames the simulator was fitted to
+    assert abs(np.mean(sim["miss"]) - np.mean(real["miss"])) < 0.01
+    assert abs(np.mean(sim["outlier"]) - np.mean(real["outlier"])) < 0.005
+    assert abs(np.mean(sim["swap"]) - np.mean(real["swap"])) < 0.01
+    assert abs(np.mean(sim["autocorr"]) - np.mean(real["autocorr"])) < 0.1
+    assert abs(sim["miss_run"] - real["miss_run"]) < 1.5
+    # the held-out sequences are reported beside them (they are harder: more leg misses)
+    assert held is not None and np.mean(held["miss"][:6]) > np.mean(real["miss"][:6])

@@ -192,3 +192,48 @@ def test_calibration_skips_empty_sequences_and_mixed_view_counts(ds):
         assert np.all(np.isfinite(a)) and np.shape(a) == np.shape(b)
     with pytest.raises(DataError, match="no train-split real detections"):
         calibrate(DanceDataset.from_takes(ds.takes, source="no views", detections=empty))
+
+
+def test_flip_test_averages_the_window_and_its_mirror(data):
+    cfg = R.make_config("mkff_stgcn", "test")
+    variables = R.init_state(cfg, jax.random.key(3))
+    variables = {"params": variables.params, "batch_stats": variables.batch_stats}
+    rng = np.random.default_rng(0)
+    xn = jnp.asarray(rng.normal(size=(3, cfg.window, 14, 2)), jnp.float32)
+    conf = jnp.asarray(rng.uniform(size=(3, cfg.window, 14)), jnp.float32)
+    # NumPy reference: mirror x, swap left/right joints, run, mirror back, average
+    perm = np.array([5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 12, 13])
+    xm = (np.asarray(xn) * [-1.0, 1.0])[:, :, perm]
+    o0, l0 = cfg.model.apply(variables, xn, conf, train=False)
+    o1, l1 = cfg.model.apply(variables, jnp.asarray(xm, jnp.float32), conf[:, :, perm], train=False)
+    ref = 0.5 * (np.asarray(o0) + (np.asarray(o1) * [-1.0, 1.0])[:, :, perm])
+    out, logits = R.apply_refiner(cfg.model, variables, xn, conf, flip_test=True)
+    np.testing.assert_allclose(out, ref, atol=1e-5)
+    np.testing.assert_allclose(logits, 0.5 * (np.asarray(l0) + np.asarray(l1)), atol=1e-5)
+    # so the output of a mirrored window is the mirrored output
+    out_m, _ = R.apply_refiner(cfg.model, variables, *R.mirror_normalized(xn, conf), flip_test=True)
+    back, _ = R.mirror_normalized(out_m, conf)
+    np.testing.assert_allclose(back, out, atol=1e-5)
+    # and it is the default of the non-test presets, carried by the Refiner
+    assert R.make_config("mkff_stgcn", "quick").flip_test and not cfg.flip_test
+    fn_plain, fn_flip = R._inference_fn(cfg.model, False), R._inference_fn(cfg.model, True)
+    assert fn_plain is not fn_flip
+
+
+def test_skip_input_lets_each_frame_see_its_own_detection():
+    from dancejax.models.mkff import MKFFSTGCN
+
+    kw = dict(widths=(8, 8), strides=(2, 2), mkff_width=16, mkff_heads=2, decoder_width=16, dropout=0.0)
+    x = jnp.asarray(np.random.default_rng(1).normal(size=(1, 16, 14, 2)), jnp.float32)
+    conf = jnp.ones((1, 16, 14))
+    for skip in (False, True):
+        m = MKFFSTGCN(**kw, skip_input=skip)
+        v = m.init(jax.random.key(0), x, conf)
+        assert v["params"]["fuse"]["kernel"].shape[0] == 8 + 16 + (3 if skip else 0)
+        if skip:  # the decoder's input rows for (x, y, score) are the last three: they carry the detection
+            rows = v["params"]["fuse"]["kernel"]
+            zeroed = jax.tree_util.tree_map(lambda a: a, v)
+            zeroed["params"]["fuse"]["kernel"] = rows.at[-3:].set(0.0)
+            a, _ = m.apply(v, x, conf)
+            b, _ = m.apply(zeroed, x, conf)
+            assert float(jnp.abs(a - b).max()) > 0.0

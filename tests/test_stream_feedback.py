@@ -246,3 +246,17 @@ def test_html_report_in_a_headless_browser(ds, tmp_path):
         timeout=120,
     )
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_stream_follows_the_refiners_flip_test(ds, models):
+    import dataclasses
+
+    ref, _, _ = models
+    flip = R.Refiner(dataclasses.replace(ref.cfg, flip_test=True), ref.variables)
+    x, c = pixels(ds, ref.cfg.window)
+    full, fullc = x[None], c[None]
+    for engine_flag, model in ((None, flip), (False, ref)):
+        eng = StreamEngine(refiner=flip, flip_test=engine_flag)
+        last = eng.run(x, c)[-1]["refined"][0]
+        np.testing.assert_allclose(last, np.asarray(model(full, fullc)[0])[0, -1], rtol=1e-5, atol=1e-3)
+    assert not np.allclose(np.asarray(flip(full, fullc)[0]), np.asarray(ref(full, fullc)[0]), atol=1e-3)

@@ -225,7 +225,7 @@ def test_saved_model_round_trip(tmp_path):
     from dancejax import recognition as R
     from dancejax.saved import save_model
 
-    cfg = R.make_config("mkff_stgcn", "test", model={"residual": "gated"})
+    cfg = R.make_config("mkff_stgcn", "test", model={"residual": "gated", "skip_input": True}, flip_test=True)
     st = R.init_state(cfg, jax.random.key(3))
     v = {"params": st.params, "batch_stats": st.batch_stats}
     save_model(tmp_path / "m", R, cfg, v, styles=["a", "b", "c", "d", "e"])

@@ -82,7 +82,11 @@ class MKFFSTGCN(nn.Module):
     ``residual``: how the decoder's offset meets the input (the paper leaves this open):
     'plain' adds it (refined = input + offset); 'gated' adds ``g · offset`` with a per-joint
     gate ``g = σ(·)`` predicted from the fused features and the detector's confidence, so the
-    model can learn to leave an already good joint alone.
+    model can learn to leave an already good joint alone.  ``skip_input``: the decoder also
+    sees each joint's own (x, y, score) at its frame beside the backbone's and MKFF's features
+    (the paper's decoder sees the fused features only; the strided ST-GCN-10 backbone's
+    features are repeated in time, so without it the offset at a frame cannot see that frame's
+    detection).
     """
 
     num_styles: int = 5
@@ -97,6 +101,7 @@ class MKFFSTGCN(nn.Module):
     dropout: Any = 0.1
     use_mkff: bool = True
     residual: str = "plain"
+    skip_input: bool = False
     impl: str = "conv1d"
 
     @nn.compact
@@ -119,6 +124,8 @@ class MKFFSTGCN(nn.Module):
                 name="mkff",
             )(x, train)
             parts.append(jnp.broadcast_to(mk[:, :, None, :], (n, t, j, mk.shape[-1])))
+        if self.skip_input:  # the decoder also sees each joint's own input at its frame
+            parts.append(inp)
         fused = nn.relu(Dense(self.decoder_width, name="fuse")(jnp.concatenate(parts, -1)))
         # per-joint decoder: shared MLP plus a learned per-joint embedding
         joint_emb = self.param("joint_embedding", nn.initializers.normal(0.02), (j, self.decoder_width))
