@@ -125,7 +125,11 @@ class StudyResult:
 
 
 def choose_chunk(task, cfgs, data, log, steps: int = 3) -> int:
-    """The chunk size with the lowest measured per-setting step cost among 1, 2, 4, … (≤ N)."""
+    """The chunk size with the lowest measured per-setting step cost among 1, 2, 4, … (≤ N).
+
+    Doubling stops at the first chunk that costs more per setting than the one before (the cost
+    curve falls while the device has idle capacity and rises after): every size tried is one
+    more compilation, which the study pays for."""
     step = task.make_train_step(cfgs[0], data)
     batch = next(iter(task.epoch_batches(data, cfgs[0], 0)))
     costs = {}
@@ -143,6 +147,8 @@ def choose_chunk(task, cfgs, data, log, steps: int = 3) -> int:
             s, m = fn(s, batch, keys, hp)
         jax.block_until_ready(m)
         costs[c] = (time.perf_counter() - t0) / steps / c
+        if c > 1 and costs[c] > costs[c // 2]:
+            break
         c *= 2
     best = min(costs, key=costs.get)
     log(

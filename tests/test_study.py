@@ -106,3 +106,27 @@ def test_bad_grids():
         validate_grid(R, base, [["lr", [0.1]]])
     with pytest.raises(DataError, match="chunk_size must be a positive integer"):
         run_study(R, base, {"lr": [0.1]}, chunk_size=0, log=quiet)
+
+
+def test_auto_chunk_stops_doubling_once_the_cost_rises(monkeypatch):
+    """Per-setting costs 10, 6, 8 ms at chunks 1, 2, 4 (a fake clock): chunks of 2 win, and 8 is
+    never compiled (each size tried is a compilation the study pays for)."""
+    import dancejax.study as S
+
+    per_setting = iter([10.0, 6.0, 8.0, 1.0])
+    ticks = []
+
+    def clock():  # called twice per chunk size: before and after its timed steps
+        if len(ticks) % 2 == 0:
+            ticks.append(0.0)
+        else:
+            c = 2 ** (len(ticks) // 2)
+            ticks.append(next(per_setting) * 3 * c)
+        return ticks[-1]
+
+    monkeypatch.setattr(S.time, "perf_counter", clock)
+    pdata = P.load_data(load_dataset(), P.make_config("stga_net", "test"), per_style=4)
+    cfgs = [P.make_config("stga_net", "test", seed=s) for s in range(8)]
+    logs = []
+    assert S.choose_chunk(P, cfgs, pdata, logs.append, steps=3) == 2
+    assert len(ticks) == 6 and "8:" not in logs[0] and "-> chunks of 2" in logs[0]
