@@ -3,6 +3,7 @@
     python benchmarks/stream_latency.py                       # quick-preset models, 1 CPU core
     python benchmarks/stream_latency.py --threads 2 --dancers 1 4 16
     python benchmarks/stream_latency.py --refiner runs/rec/model --predictor runs/pred/model
+    python benchmarks/stream_latency.py --flip-test on            # the refiner as evaluated, at twice the cost
 
 For each stage (refine + classify: MKFF-ST-GCN; predict: STGA-Net; and both in one step) it
 feeds the engine one frame at a time and times ``push`` (the jitted ring-buffer step plus the
@@ -36,6 +37,12 @@ def main():
     ap.add_argument("--refiner", default=None, help="a saved recognition model (dancejax train ... --save)")
     ap.add_argument("--predictor", default=None, help="a saved prediction model")
     ap.add_argument("--preset", default="quick", help="preset of the random-weight models")
+    ap.add_argument(
+        "--flip-test",
+        choices=("model", "on", "off"),
+        default="off",
+        help="the refiner's flip test: off (the engine's default), on, or as the model is configured",
+    )
     ap.add_argument("--out", default="benchmarks/results/stream_latency.json")
     a = ap.parse_args()
     if a.threads < 1:
@@ -76,6 +83,8 @@ def main():
         f"warm-up; budget {BUDGET_MS:.0f} ms per frame at 25 fps; refiner window {ref.cfg.window} frames, "
         f"predictor {pred.cfg.obs} -> {pred.cfg.pred} frames"
     )
+    flip = {"model": None, "on": True, "off": False}[a.flip_test]
+    print(f"refiner flip test: {ref.cfg.flip_test if flip is None else flip}")
     print(f"{'stage':<22}{'dancers':>8}{'median ms':>11}{'p99 ms':>9}{'budget %':>10}{'dancer-frames/s':>17}")
     rows = []
     stages = {
@@ -85,7 +94,7 @@ def main():
     }
     for stage, kw in stages.items():
         for n in a.dancers:
-            eng = StreamEngine(dancers=n, dims=2, **kw)
+            eng = StreamEngine(dancers=n, dims=2, flip_test=flip if "refiner" in kw else None, **kw)
             r = latency(eng, frames=a.frames)
             r.update(stage=stage, dancers=n, dancer_frames_per_s=n * 1000.0 / r["median_ms"])
             rows.append(r)
@@ -96,7 +105,16 @@ def main():
             )
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(
-        json.dumps({"backend": jax.default_backend(), "cores": cores, "budget_ms": BUDGET_MS, "rows": rows}, indent=1)
+        json.dumps(
+            {
+                "backend": jax.default_backend(),
+                "cores": cores,
+                "budget_ms": BUDGET_MS,
+                "flip_test": ref.cfg.flip_test if flip is None else flip,
+                "rows": rows,
+            },
+            indent=1,
+        )
     )
     print(f"saved {a.out}")
 

@@ -75,7 +75,8 @@ class RecognitionConfig:
     cross-entropy is unweighted).  ``select_on``: the set whose PCK@0.05 selects the model
     ('sim_val' or 'real_val'); ``select``: evaluate the 'final' or the 'best' parameters.
     ``flip_test``: inference averages the outputs for the window and its mirror
-    (``apply_refiner``), in evaluation, selection, saved models, streaming and exports.
+    (``apply_refiner``), in evaluation, selection, saved models and exports (the streaming
+    engine leaves it off unless asked, for latency).
     """
 
     method: str = "mkff_stgcn"

@@ -1,6 +1,6 @@
 """Prediction: every method trained and compared as the paper's Tables IV–VI, per dance style.
 
-    python experiments/prediction.py --preset quick                      # the main job's part, ~4 min on 2 cores
+    python experiments/prediction.py --preset quick                      # the main job's part, ~13 min on 2 cores
     python experiments/prediction.py --preset original --seeds 0 1 2     # the README table (hours on 2 cores)
 
 Methods: zero- and constant-velocity, LTD ("T-GCN" in the paper), DMGNN, siMLPe and STGA-Net,

@@ -248,15 +248,17 @@ def test_html_report_in_a_headless_browser(ds, tmp_path):
     assert shot.exists() and shot.stat().st_size > 20_000
 
 
-def test_stream_follows_the_refiners_flip_test(ds, models):
+def test_stream_flip_test_is_off_by_default_and_follows_the_model_on_request(ds, models):
     import dataclasses
 
     ref, _, _ = models
     flip = R.Refiner(dataclasses.replace(ref.cfg, flip_test=True), ref.variables)
     x, c = pixels(ds, ref.cfg.window)
     full, fullc = x[None], c[None]
-    for engine_flag, model in ((None, flip), (False, ref)):
+    for engine_flag, model in ((None, flip), (True, flip), (False, ref)):
         eng = StreamEngine(refiner=flip, flip_test=engine_flag)
         last = eng.run(x, c)[-1]["refined"][0]
         np.testing.assert_allclose(last, np.asarray(model(full, fullc)[0])[0, -1], rtol=1e-5, atol=1e-3)
     assert not np.allclose(np.asarray(flip(full, fullc)[0]), np.asarray(ref(full, fullc)[0]), atol=1e-3)
+    default = StreamEngine(refiner=flip).run(x, c)[-1]["refined"][0]
+    np.testing.assert_allclose(default, np.asarray(ref(full, fullc)[0])[0, -1], rtol=1e-5, atol=1e-3)
