@@ -84,7 +84,8 @@ def main():
         f"predictor {pred.cfg.obs} -> {pred.cfg.pred} frames"
     )
     flip = {"model": None, "on": True, "off": False}[a.flip_test]
-    print(f"refiner flip test: {ref.cfg.flip_test if flip is None else flip}")
+    flip_used = ref.cfg.flip_test if flip is None else flip
+    print(f"refiner flip test: {flip_used}")
     print(f"{'stage':<22}{'dancers':>8}{'median ms':>11}{'p99 ms':>9}{'budget %':>10}{'dancer-frames/s':>17}")
     rows = []
     stages = {
@@ -94,7 +95,7 @@ def main():
     }
     for stage, kw in stages.items():
         for n in a.dancers:
-            eng = StreamEngine(dancers=n, dims=2, flip_test=flip if "refiner" in kw else None, **kw)
+            eng = StreamEngine(dancers=n, dims=2, flip_test=flip, **kw)
             r = latency(eng, frames=a.frames)
             r.update(stage=stage, dancers=n, dancer_frames_per_s=n * 1000.0 / r["median_ms"])
             rows.append(r)
@@ -110,7 +111,7 @@ def main():
                 "backend": jax.default_backend(),
                 "cores": cores,
                 "budget_ms": BUDGET_MS,
-                "flip_test": ref.cfg.flip_test if flip is None else flip,
+                "flip_test": flip_used,
                 "rows": rows,
             },
             indent=1,

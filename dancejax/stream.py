@@ -51,10 +51,11 @@ def _window_view(buf, conf, count):
     return buf[:, idx], conf[:, idx]
 
 
-def make_stream_step(refiner=None, predictor=None, flip_test: bool | None = None):
+def make_stream_step(refiner=None, predictor=None, flip_test: bool | None = False):
     """``step(buffer, conf, count, frame, frame_conf) -> (buffer, conf, outputs)``, pure and jitted
     by the engine: the ring buffer shifts by one frame and the models run on it.  ``flip_test``:
-    the refiner's flip test on or off (None: as the model was configured)."""
+    the refiner's flip test, as ``StreamEngine`` takes it (off by default; None: as the model
+    was configured)."""
     ref_fn = None
     if refiner is not None:
         from dancejax.recognition import _inference_fn
