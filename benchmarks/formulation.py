@@ -23,6 +23,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.timing import median_ms  # noqa: E402
+from dancejax.cli import keep_freed_memory  # noqa: E402
 from dancejax.graph import spatial_partition  # noqa: E402
 from dancejax.layers import functional as F  # noqa: E402
 
@@ -38,6 +39,7 @@ def main():
     ap.add_argument("--channels", type=int, default=64)
     ap.add_argument("--only", choices=["conv", "dropout"], help="run one part only")
     a = ap.parse_args()
+    keep_freed_memory()
     print(f"backend {jax.default_backend()}, {jax.device_count()} device(s)")
     if a.only != "dropout":
         convolutions(a)

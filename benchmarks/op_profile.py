@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jax  # noqa: E402
 
 from benchmarks.timing import busy_time, traced  # noqa: E402
-from benchmarks.vs_torch import MODELS, build, jax_fns  # noqa: E402
+from benchmarks.vs_torch import MODELS, SHAPES, TINY_SHAPES, build, jax_fns, train_state  # noqa: E402
+from dancejax.cli import keep_freed_memory  # noqa: E402
 
 NOT_OPS = (
     "$",
@@ -97,9 +98,8 @@ def main():
     a = ap.parse_args()
     if a.steps < 1:
         ap.error("--steps must be at least 1")
-    shapes = {"stgcn10": (16, 64), "mkff_stgcn": (16, 32), "stga_net": (16, 10)}
-    if a.tiny:
-        shapes = {"stgcn10": (2, 16), "mkff_stgcn": (2, 12), "stga_net": (2, 10)}
+    keep_freed_memory()
+    shapes = TINY_SHAPES if a.tiny else SHAPES
     print(
         f"train-step op profile, {jax.default_backend()}, {a.steps} traced steps after warm-up; ms per step "
         "(share of the summed op time)"
@@ -107,10 +107,11 @@ def main():
     rows = []
     for m in a.models:
         b, t = shapes[m]
-        _, apply, variables, _, xj, loss_of = build(m, b, t)
-        train, _ = jax_fns(apply, variables, loss_of)
-        jax.block_until_ready(train(variables, *xj))
-        r = {"model": m, "batch": b, "frames": t, **profile(train, (variables, *xj), a.steps)}
+        w = build(m, b, t)
+        train, _ = jax_fns(w)
+        state = train_state(w)
+        jax.block_until_ready(train(state, *w.xj))
+        r = {"model": m, "batch": b, "frames": t, **profile(train, (state, *w.xj), a.steps)}
         rows.append(r)
         total = sum(r["ops_ms"].values()) or float("nan")
         print(

@@ -55,6 +55,9 @@ def main():
         os.environ["XLA_FLAGS"] = (
             os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         )
+    from dancejax.cli import keep_freed_memory
+
+    keep_freed_memory()
     import jax
 
     from dancejax import prediction as P

@@ -11,8 +11,9 @@ same batches, and prints the cost per setting-epoch of both and their ratio (vma
 sequential; below 1 = the study is cheaper), and the cost of the study runner's own choice,
 ``chunk_size='auto'`` (``dancejax.study.choose_chunk`` times chunks of 1, 2, 4, … settings and
 keeps the cheapest per setting), with the chunk it chose.  Each of ``--repeats`` rounds times the N
-settings' ordinary steps one after another, then one vmapped step, so that the load of a
-shared machine drifting during the run weighs on both; the ratio is the median of the
+settings' ordinary steps one after another, one vmapped step and the auto strategy's chunks,
+in an order that rotates from round to round, so that the load of a shared machine drifting
+during the run weighs on all three; the ratio is the median of the
 rounds' ratios (their range is printed beside it).  Compile time is printed separately.
 
 With ``--profile`` it also traces three steps of each program with ``jax.profiler`` and
@@ -38,6 +39,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.timing import busy_time, median_ms, traced  # noqa: E402
+from dancejax.cli import keep_freed_memory  # noqa: E402
 from dancejax.data import load_dataset  # noqa: E402
 from dancejax.study import choose_chunk, stack  # noqa: E402
 from dancejax.tasks import get_task  # noqa: E402
@@ -101,7 +103,8 @@ def bench(task_name, n_settings, impl, repeats, ds, profile=False, preset="quick
 
     # Rounds alternate the three, so that the load of this shared machine drifting during the
     # run weighs on all: each round times the N settings' steps one after another, one vmapped
-    # step over the N settings, and the auto strategy's chunks.  Medians over the rounds.
+    # step over the N settings, and the auto strategy's chunks, in a rotating order.  Medians
+    # over the rounds.
     def sequential():
         for s_, h_ in zip(sts, hp1):
             out = single(s_, batch, jax.random.key(1), h_)
@@ -118,12 +121,14 @@ def bench(task_name, n_settings, impl, repeats, ds, profile=False, preset="quick
     sequential()
     vmapped()
     auto()
-    seq_t, vm_t, au_t = [], [], []
-    for _ in range(repeats):
-        seq_t.append(median_ms(sequential, 1, warmup=0) / 1e3)
-        vm_t.append(median_ms(vmapped, 1, warmup=0) / 1e3)
-        au_t.append(median_ms(auto, 1, warmup=0) / 1e3)
-    seq_t, vm_t, au_t = np.asarray(seq_t), np.asarray(vm_t), np.asarray(au_t)
+    # the order within a round rotates, so that none of the three always follows the same one
+    # (what ran just before, its caches and allocations, does not weigh on one of them only)
+    times = {"seq": [], "vm": [], "au": []}
+    progs = [("seq", sequential), ("vm", vmapped), ("au", auto)]
+    for r in range(repeats):
+        for name, fn in progs[r % 3 :] + progs[: r % 3]:
+            times[name].append(median_ms(fn, 1, warmup=0) / 1e3)
+    seq_t, vm_t, au_t = (np.asarray(times[k]) for k in ("seq", "vm", "au"))
     seq = float(np.median(seq_t)) / n_settings
     vm = float(np.median(vm_t))
     ratio = float(np.median(vm_t / seq_t))
@@ -164,6 +169,7 @@ def main():
     ap.add_argument("--profile", action="store_true", help="also print wall and busy op time per setting-step")
     ap.add_argument("--out", default="benchmarks/results/study_vs_sequential.json")
     a = ap.parse_args()
+    keep_freed_memory()
     if any(n < 1 for n in a.settings):
         ap.error("--settings: every N must be at least 1")
     ds = load_dataset()

@@ -1,11 +1,19 @@
 """dancejax against PyTorch on the same machine, same model, same batch, in one run.
 
-    python benchmarks/vs_torch.py                      # all three models, CPU
-    python benchmarks/vs_torch.py --models stgcn10 --no-compile --repeats 10
+    python benchmarks/vs_torch.py                      # every workload, CPU
+    python benchmarks/vs_torch.py --models stgcn10_original --no-compile --repeats 10
+    python benchmarks/vs_torch.py --models stgcn10_original --original-stgcn ~/src/st-gcn
     python benchmarks/vs_torch.py --scaling            # + inference cost as batch and window grow
 
-For each model: the train step (forward, loss, backward, plain SGD update, BatchNorm
-statistics) and inference, JAX (jit) against PyTorch eager and ``torch.compile``.
+For each workload: the train step (forward, loss, backward, optimiser update, BatchNorm
+statistics) and inference, JAX (jit) against PyTorch eager and ``torch.compile``.  The
+workloads: ``stgcn10`` (ST-GCN-10 on our 14-joint skeleton, squared loss, plain SGD),
+``stgcn10_original`` (the original code's own: 18 OpenPose joints, cross-entropy over 400
+classes, SGD with Nesterov momentum and weight decay; ``--original-stgcn`` times the original
+code's unmodified model from a checkout of it), ``mkff_stgcn`` and ``stga_net`` (the quick
+presets' models, squared loss, plain SGD).  Both sides run in one process with the allocator
+setting of the command-line scripts (``dancejax.cli.keep_freed_memory``; ``DANCEJAX_MALLOC=system``
+for the system's).
 Every figure is the median of ``--repeats`` timed calls after warm-up; compile time is
 reported separately.  Ratios are JAX time / PyTorch time (below 1 = dancejax faster).
 Writes ``--out`` (JSON).  Needs the torch extra.
@@ -14,21 +22,25 @@ Writes ``--out`` (JSON).  Needs the torch extra.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+import optax  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.timing import median_ms  # noqa: E402
+from dancejax.cli import keep_freed_memory  # noqa: E402
 from dancejax.convert import import_state_dict, import_stgcn  # noqa: E402
 from dancejax.models.mkff import MKFFSTGCN  # noqa: E402
 from dancejax.models.stga_net import STGANet  # noqa: E402
@@ -36,19 +48,60 @@ from tests.reference.stgcn_mkff_stga import TorchMKFFSTGCN, TorchSTGANet, TorchS
 
 LR = 0.01
 TORCH_DEVICE = "cpu"  # "cuda" when JAX runs on a GPU (set in main)
-MODELS = ("stgcn10", "mkff_stgcn", "stga_net")
+MODELS = ("stgcn10", "stgcn10_original", "mkff_stgcn", "stga_net")
+SHAPES = {"stgcn10": (16, 64), "stgcn10_original": (16, 64), "mkff_stgcn": (16, 32), "stga_net": (16, 10)}
+TINY_SHAPES = {"stgcn10": (2, 16), "stgcn10_original": (2, 16), "mkff_stgcn": (2, 12), "stga_net": (2, 10)}
 # --precision -> (jax_default_matmul_precision, torch.set_float32_matmul_precision)
 PRECISIONS = {"fp32": ("float32", "highest"), "tf32": ("tensorfloat32", "high"), "bf16": ("bfloat16", "medium")}
 
 
-def build(name: str, batch: int, frames: int):
-    """(torch model, jax apply, jax variables, torch inputs, jax inputs, loss on outputs)."""
-    if name == "stgcn10":
-        ref = TorchSTGCN(3, 5, "lsp14")
-        _, model, variables = import_stgcn(ref.state_dict(), "lsp14")
-        xt = (torch.randn(batch, 3, frames, 14, 1),)
+# The original ST-GCN code's own training (its Kinetics recipe, processor/recognition.py defaults):
+# SGD with Nesterov momentum 0.9 and weight decay 1e-4, cross-entropy over 400 classes, the
+# 18-joint OpenPose skeleton.  The other workloads take a plain SGD step on a squared loss.
+ORIGINAL_SGD = {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}
+
+
+@dataclasses.dataclass
+class Workload:
+    """One model's benchmark: the PyTorch model and inputs, the JAX model and inputs, the loss on
+    each side's outputs, and the optimiser both sides step with (None = plain SGD)."""
+
+    ref: Any
+    apply: Any
+    variables: Any
+    xt: tuple
+    xj: tuple
+    jax_loss: Any
+    torch_loss: Any
+    sgd: dict | None = None
+
+
+def build(name: str, batch: int, frames: int, original: str | None = None) -> Workload:
+    """The workload ``name`` at (batch, frames).  ``original``: a checkout of the original ST-GCN
+    code, whose unmodified ``net.st_gcn.Model`` then stands in for our PyTorch reference in
+    ``stgcn10_original``."""
+    if name in ("stgcn10", "stgcn10_original"):
+        orig = name == "stgcn10_original"
+        layout, joints, classes = ("openpose18", 18, 400) if orig else ("lsp14", 14, 5)
+        if orig and original:
+            ref = original_stgcn(original, classes)
+        else:
+            ref = TorchSTGCN(3, classes, layout)
+        _, model, variables = import_stgcn(ref.state_dict(), layout)
+        xt = (torch.randn(batch, 3, frames, joints, 1),)
         xj = (jnp.asarray(xt[0].permute(0, 4, 2, 3, 1).numpy()),)
-        return ref, model.apply, variables, xt, xj, lambda s: (s**2).mean()
+        if not orig:
+            return Workload(ref, model.apply, variables, xt, xj, lambda s: (s**2).mean(), lambda s: (s**2).mean())
+        labels = torch.randint(0, classes, (batch,))
+        lj = jnp.asarray(labels.numpy())
+
+        def jax_ce(s):
+            return -jnp.take_along_axis(jax.nn.log_softmax(s, -1), lj[:, None], -1).mean()
+
+        def torch_ce(s):
+            return torch.nn.functional.cross_entropy(s, labels.to(s.device))
+
+        return Workload(ref, model.apply, variables, xt, xj, jax_ce, torch_ce, ORIGINAL_SGD)
     if name == "mkff_stgcn":
         model = MKFFSTGCN(dropout=0.0)
         ref = TorchMKFFSTGCN(model, t=frames)
@@ -58,7 +111,8 @@ def build(name: str, batch: int, frames: int):
         variables = import_state_dict(ref.state_dict(), tmpl, ignore=("backbone.A",))
         xt = (torch.randn(batch, frames, 14, 2), torch.rand(batch, frames, 14))
         xj = tuple(jnp.asarray(t.numpy()) for t in xt)
-        return ref, model.apply, variables, xt, xj, lambda o: (o[0] ** 2).mean() + (o[1] ** 2).mean()
+        loss = lambda o: (o[0] ** 2).mean() + (o[1] ** 2).mean()  # noqa: E731
+        return Workload(ref, model.apply, variables, xt, xj, loss, loss)
     if name == "stga_net":
         model = STGANet(width=64, dropout=0.0)
         ref = TorchSTGANet(model)
@@ -67,8 +121,23 @@ def build(name: str, batch: int, frames: int):
             ref.state_dict(), tmpl, ignore=tuple(k for k in ref.state_dict() if k.endswith(".graph"))
         )
         xt = (torch.randn(batch, frames, 14, 3),)
-        return ref, model.apply, variables, xt, (jnp.asarray(xt[0].numpy()),), lambda o: (o**2).mean()
+        loss = lambda o: (o**2).mean()  # noqa: E731
+        return Workload(ref, model.apply, variables, xt, (jnp.asarray(xt[0].numpy()),), loss, loss)
     raise SystemExit(f"vs_torch: unknown model {name!r}; use one of {', '.join(MODELS)}")
+
+
+def original_stgcn(checkout: str, classes: int):
+    """The original code's ``net.st_gcn.Model`` (Kinetics configuration) from a checkout of it."""
+    root = Path(checkout).expanduser().resolve()
+    if not (root / "net" / "st_gcn.py").is_file():
+        raise SystemExit(f"vs_torch: --original-stgcn {checkout}: no net/st_gcn.py (not a checkout of the original)")
+    sys.path.insert(0, str(root))
+    try:
+        from net.st_gcn import Model
+    finally:
+        sys.path.remove(str(root))
+    graph = {"layout": "openpose", "strategy": "spatial"}
+    return Model(in_channels=3, num_class=classes, graph_args=graph, edge_importance_weighting=True)
 
 
 def machine_peaks(repeats: int = 5, n: int = 2048, copy_mb: int = 256) -> dict:
@@ -136,34 +205,60 @@ def roofline(res: dict, peaks: dict, kind: str):
     res[f"{kind}_bound"] = "compute" if flops / peaks["gemm_gflops"] >= nbytes / peaks["copy_gbs"] else "memory"
 
 
-def jax_fns(apply, variables, loss_of):
-    def train_step(v, *x):
+def jax_fns(w: Workload):
+    """(jitted train step (state) -> state, jitted inference (variables, *x)); state =
+    {"v": variables, "opt": optimiser state}, from ``train_state``."""
+    tx = sgd_tx(w.sgd)
+
+    def train_step(state, *x):
+        v = state["v"]
+
         def loss_fn(p):
-            out, upd = apply({"params": p, "batch_stats": v["batch_stats"]}, *x, train=True, mutable=["batch_stats"])
-            return loss_of(out), upd["batch_stats"]
+            out, upd = w.apply({"params": p, "batch_stats": v["batch_stats"]}, *x, train=True, mutable=["batch_stats"])
+            return w.jax_loss(out), upd["batch_stats"]
 
         g, stats = jax.grad(loss_fn, has_aux=True)(v["params"])
-        return {"params": jax.tree_util.tree_map(lambda p, d: p - LR * d, v["params"], g), "batch_stats": stats}
+        upd, opt = tx.update(g, state["opt"], v["params"])
+        return {"v": {"params": optax.apply_updates(v["params"], upd), "batch_stats": stats}, "opt": opt}
 
-    return jax.jit(train_step), jax.jit(lambda v, *x: apply(v, *x))
+    return jax.jit(train_step), jax.jit(lambda v, *x: w.apply(v, *x))
 
 
-def time_model(name, batch, frames, repeats, compile_torch, peaks):
-    ref, apply, variables, xt, xj, loss_of = build(name, batch, frames)
-    ref, xt = on_device(ref, xt)
+def sgd_tx(sgd: dict | None):
+    """PyTorch's ``SGD`` as optax: weight decay added to the gradient, then (Nesterov) momentum."""
+    if sgd is None:
+        return optax.sgd(LR)
+    momentum = optax.sgd(LR, momentum=sgd["momentum"], nesterov=sgd["nesterov"])
+    return optax.chain(optax.add_decayed_weights(sgd["weight_decay"]), momentum)
+
+
+def train_state(w: Workload) -> dict:
+    return {"v": w.variables, "opt": sgd_tx(w.sgd).init(w.variables["params"])}
+
+
+def torch_sgd(w: Workload, params):
+    return torch.optim.SGD(params, lr=LR, **(w.sgd or {}))
+
+
+def time_model(name, batch, frames, repeats, compile_torch, peaks, original=None):
+    w = build(name, batch, frames, original)
+    ref, xt = on_device(w.ref, w.xt)
+    xj, variables = w.xj, w.variables
     res = {
         "model": name,
         "batch": batch,
         "frames": frames,
         "params": int(sum(np.size(a) for a in jax.tree_util.tree_leaves(variables["params"]))),
+        "optimizer": "sgd" if w.sgd is None else "sgd " + ", ".join(f"{k} {v}" for k, v in w.sgd.items()),
+        "torch_model": type(ref).__module__ + "." + type(ref).__name__,
     }
-    train, infer = jax_fns(apply, variables, loss_of)
-    state = {"v": variables}
+    train, infer = jax_fns(w)
+    state = {"s": train_state(w)}
 
     def jtrain():
-        state["v"] = jax.block_until_ready(train(state["v"], *xj))
+        state["s"] = jax.block_until_ready(train(state["s"], *xj))
 
-    res["train_flops"], res["train_bytes"] = cost(train, variables, *xj)
+    res["train_flops"], res["train_bytes"] = cost(train, state["s"], *xj)
     res["infer_flops"], res["infer_bytes"] = cost(infer, variables, *xj)
     t0 = time.perf_counter()
     jtrain()
@@ -177,22 +272,20 @@ def time_model(name, batch, frames, repeats, compile_torch, peaks):
     def torch_train(m, opt):
         def f():
             opt.zero_grad(set_to_none=True)
-            loss_of(m(*xt)).backward()
+            w.torch_loss(m(*xt)).backward()
             opt.step()
 
         return synced(f)
 
     ref.train()
-    res["torch_eager_train_ms"] = median_ms(
-        torch_train(ref, torch.optim.SGD(ref.parameters(), lr=LR)), repeats, warmup=2
-    )
+    res["torch_eager_train_ms"] = median_ms(torch_train(ref, torch_sgd(w, ref.parameters())), repeats, warmup=2)
     ref.eval()
     with torch.no_grad():
         res["torch_eager_infer_ms"] = median_ms(synced(lambda: ref(*xt)), repeats, warmup=2)
     if compile_torch:
         ref.train()
         cm = torch.compile(ref)
-        step = torch_train(cm, torch.optim.SGD(ref.parameters(), lr=LR))
+        step = torch_train(cm, torch_sgd(w, ref.parameters()))
         t0 = time.perf_counter()
         step()
         res["torch_compile_train_compile_s"] = time.perf_counter() - t0
@@ -263,9 +356,10 @@ def scaling(name, base_frames, repeats):
     """Inference time as the batch (1..256) and the window (32..256) grow: JAX vs eager."""
     out = []
     for batch, frames in [(b, base_frames) for b in (1, 4, 16, 64, 256)] + [(16, t) for t in (32, 64, 128, 256)]:
-        ref, apply, variables, xt, xj, _ = build(name, batch, frames)
-        ref, xt = on_device(ref, xt)
-        infer = jax.jit(lambda v, *x: apply(v, *x))
+        w = build(name, batch, frames)
+        ref, xt = on_device(w.ref, w.xt)
+        xj, variables = w.xj, w.variables
+        infer = jax.jit(lambda v, *x: w.apply(v, *x))
         jax.block_until_ready(infer(variables, *xj))
         j = median_ms(lambda: jax.block_until_ready(infer(variables, *xj)), repeats, warmup=1)
         ref.eval()
@@ -293,8 +387,17 @@ def main():
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     ap.add_argument("--scaling", action="store_true")
+    ap.add_argument(
+        "--original-stgcn",
+        metavar="DIR",
+        help="a checkout of the original ST-GCN code: stgcn10_original then times its unmodified net.st_gcn.Model "
+        "(default: our PyTorch reference of it, tests/reference)",
+    )
     ap.add_argument("--out", default="benchmarks/results/vs_torch.json")
     a = ap.parse_args()
+    if a.repeats < 1:
+        ap.error("--repeats must be at least 1")
+    malloc_kept = keep_freed_memory()
     try:
         jax.config.update("jax_platforms", a.device)
         jax.devices()
@@ -324,16 +427,15 @@ def main():
         "torch_threads": torch.get_num_threads(),
         "torch_device": TORCH_DEVICE,
         "precision": a.precision,
+        "malloc": "keep_freed_memory" if malloc_kept else "system",
     }
     print(f"machine: {machine}")
-    shapes = {"stgcn10": (16, 64), "mkff_stgcn": (16, 32), "stga_net": (16, 10)}
-    if a.tiny:
-        shapes = {"stgcn10": (2, 16), "mkff_stgcn": (2, 12), "stga_net": (2, 10)}
+    shapes = TINY_SHAPES if a.tiny else SHAPES
     peaks = machine_peaks(3, 512, 64) if a.tiny else machine_peaks(7)
     rows = []
     for m in a.models:
         b, t = shapes[m]
-        rows.append(time_model(m, b, t, a.repeats, not a.no_compile, peaks))
+        rows.append(time_model(m, b, t, a.repeats, not a.no_compile, peaks, a.original_stgcn))
         print(f"  done {m}", flush=True)
     print_main(rows)
     print_roofline(rows, peaks)

@@ -18,7 +18,8 @@ configuration), ``checkpoints/`` (periodic and best, resumable), ``model/`` (the
 line naming the file and the field, and exit status 2.
 
 The persistent XLA compilation cache is on (in ``$DANCEJAX_CACHE`` or the user cache folder);
-``--no-cache`` turns it off.
+``--no-cache`` turns it off.  On Linux the C allocator keeps freed memory for reuse
+(``keep_freed_memory``; ``DANCEJAX_MALLOC=system`` leaves it as the system sets it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,45 @@ import time
 from pathlib import Path
 
 from dancejax.errors import DataError
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
+
+
+def keep_freed_memory(log=None) -> bool:
+    """Make glibc's allocator keep freed memory for reuse instead of returning it to the system.
+
+    XLA:CPU allocates each step's buffers anew, from its worker threads.  By default glibc serves
+    allocations of more than a few MB with fresh ``mmap`` pages (and thread arenas cap their heaps
+    at 64 MB), so every step pays page faults on hundreds of MB that it has just freed: about 115 000
+    minor faults (≈ 450 MB) per ST-GCN-10 train step, measured with ``getrusage``.  One arena, no
+    ``mmap`` below 1 GB and no trimming of the heap keep the pages mapped (about 30 000 faults, and
+    MKFF-ST-GCN's quick train step 185 → 138 ms on the 2-core CPU; ``benchmarks/allocator.py``).
+    The cost: the process keeps its peak heap.
+
+    Only for command-line entry points (the ``dancejax`` command, the experiment and benchmark
+    scripts, the test suite), called before JAX starts its threads; never on import of the
+    library.  ``DANCEJAX_MALLOC=system`` skips it.  Returns whether the settings were applied
+    (False off glibc, e.g. macOS, or when skipped).
+    """
+    if os.environ.get("DANCEJAX_MALLOC", "").lower() == "system" or not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    ok = all(
+        mallopt(param, value) == 1
+        for param, value in ((_M_ARENA_MAX, 1), (_M_MMAP_THRESHOLD, 1 << 30), (_M_TRIM_THRESHOLD, (1 << 31) - 1))
+    )
+    if log is not None and not ok:
+        log("warning: glibc's mallopt refused an allocator setting; running with the system's")
+    return ok
 
 
 def enable_compilation_cache(path=None, log=print) -> str | None:
@@ -583,6 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     ap = build_parser()
     a = ap.parse_args(argv)
+    keep_freed_memory(log=lambda m: print(m, file=sys.stderr))
     if not a.no_cache:
         enable_compilation_cache()
     t0 = time.perf_counter()

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from dancejax import prediction as P
+from dancejax.cli import enable_compilation_cache, keep_freed_memory
 from dancejax.data import load_dataset
 from dancejax.report import write_csv
 from dancejax.train.loop import fit
@@ -162,6 +163,8 @@ if __name__ == "__main__":
     )
     ap.add_argument("--epochs", type=int, default=None, help="override the recipe's length (checks only)")
     a = ap.parse_args()
+    keep_freed_memory()
+    enable_compilation_cache()
     if len(a.seeds) < 1:
         ap.error("give at least one seed")
     run(

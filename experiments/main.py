@@ -20,7 +20,7 @@ preset alone); ``python experiments/prediction.py --methods dmgnn --preset quick
 import argparse
 from pathlib import Path
 
-from dancejax.cli import enable_compilation_cache
+from dancejax.cli import enable_compilation_cache, keep_freed_memory
 from dancejax.compare import compare_prediction, compare_recognition
 from dancejax.data import load_dataset
 from dancejax.data.summary import print_summary
@@ -37,6 +37,7 @@ def main(argv=None):
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--skip", nargs="*", default=[], choices=["summary", "recognition", "prediction"])
     a = ap.parse_args(argv)
+    keep_freed_memory()
     enable_compilation_cache()
     out = Path(a.out)
     ds = load_dataset()

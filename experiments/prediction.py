@@ -15,6 +15,7 @@ prediction_example.gif.
 import argparse
 from pathlib import Path
 
+from dancejax.cli import enable_compilation_cache, keep_freed_memory
 from dancejax.compare import compare_prediction
 from dancejax.prediction import METHODS, PRESETS
 
@@ -29,4 +30,6 @@ if __name__ == "__main__":
     ap.add_argument("--styles", nargs="+", default=None, help="restrict training and evaluation to these styles")
     ap.add_argument("--out", default="results")
     a = ap.parse_args()
+    keep_freed_memory()
+    enable_compilation_cache()
     compare_prediction(a.methods, a.preset, a.seeds, Path(a.out), a.obs, a.pred, a.per_style or None, styles=a.styles)

@@ -15,6 +15,7 @@ Results: <out>/recognition.{csv,json}, recognition_pck_curve.png.
 import argparse
 from pathlib import Path
 
+from dancejax.cli import enable_compilation_cache, keep_freed_memory
 from dancejax.compare import compare_recognition
 from dancejax.recognition import METHODS, PRESETS
 
@@ -27,5 +28,7 @@ if __name__ == "__main__":
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--out", default="results")
     a = ap.parse_args()
+    keep_freed_memory()
+    enable_compilation_cache()
     over = {} if a.epochs is None else {"epochs": a.epochs}
     compare_recognition(a.methods, a.preset, a.seeds, Path(a.out), overrides=over, sim_only=a.sim_only)

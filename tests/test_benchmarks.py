@@ -14,8 +14,8 @@ pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(*args, **kw):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run(*args, env_extra=None, **kw):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
     return subprocess.run(list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, **kw)
 
 
@@ -25,7 +25,9 @@ def test_gpu_suite_tiny_runs_on_cpu(tmp_path):
     suite = json.loads((tmp_path / "suite.json").read_text())
     assert set(suite) == {"vs_torch_fp32", "study", "stream"}
     rows = suite["vs_torch_fp32"]["main"]
-    assert [x["model"] for x in rows] == ["stgcn10", "mkff_stgcn", "stga_net"]
+    assert [x["model"] for x in rows] == ["stgcn10", "stgcn10_original", "mkff_stgcn", "stga_net"]
+    assert rows[1]["optimizer"] == "sgd momentum 0.9, nesterov True, weight_decay 0.0001"
+    assert suite["vs_torch_fp32"]["machine"]["malloc"] in ("keep_freed_memory", "system")
     for x in rows:
         assert x["train_flops"] > 0 and x["train_bytes"] > 0
         assert all(
@@ -51,6 +53,8 @@ def test_gpu_suite_rejects_unknown_option():
         (["benchmarks/vs_torch.py", "--device", "tpu", "--tiny"], "device 'tpu' is not available"),
         (["benchmarks/study_vs_sequential.py", "--settings", "0"], "every N must be at least 1"),
         (["benchmarks/stream_latency.py", "--threads", "0"], "--threads must be at least 1"),
+        (["benchmarks/allocator.py", "--rounds", "0"], "--rounds and --repeats must be at least 1"),
+        (["benchmarks/vs_torch.py", "--original-stgcn", "/nonexistent", "--tiny"], "not a checkout of the original"),
     ],
 )
 def test_benchmarks_refuse_bad_requests(args, message):
@@ -91,3 +95,85 @@ def test_op_profile_categories(name, expected):
     from benchmarks.op_profile import category
 
     assert category(name) == expected
+
+
+def test_original_workload_optimiser_matches_torch_sgd():
+    """The stgcn10_original workload's optax chain is PyTorch's SGD(momentum, nesterov, weight
+    decay): three steps from the same parameters and gradients agree to float32 rounding."""
+    import jax.numpy as jnp
+    import numpy as np
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.vs_torch import LR, ORIGINAL_SGD, sgd_tx
+
+    rng = np.random.default_rng(0)
+    p0 = rng.normal(size=(5, 7)).astype(np.float32)
+    grads = [rng.normal(size=(5, 7)).astype(np.float32) for _ in range(3)]
+    tp = torch.nn.Parameter(torch.tensor(p0))
+    opt = torch.optim.SGD([tp], lr=LR, **ORIGINAL_SGD)
+    tx = sgd_tx(ORIGINAL_SGD)
+    jp = jnp.asarray(p0)
+    state = tx.init(jp)
+    for g in grads:
+        tp.grad = torch.tensor(g)
+        opt.step()
+        upd, state = tx.update(jnp.asarray(g), state, jp)
+        jp = jp + upd
+    np.testing.assert_allclose(np.asarray(jp), tp.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_original_workload_is_the_original_models_shape_and_loss():
+    """18 OpenPose joints, 400 classes, cross-entropy: JAX's loss on the imported model equals
+    PyTorch's on the reference model (same weights, inputs and labels)."""
+    import numpy as np
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.vs_torch import build
+
+    w = build("stgcn10_original", 2, 16)
+    assert w.xt[0].shape == (2, 3, 16, 18, 1)
+    w.ref.eval()
+    with torch.no_grad():
+        scores = w.ref(*w.xt)
+        torch_loss = float(w.torch_loss(scores))
+    jax_scores = w.apply(w.variables, *w.xj)
+    assert jax_scores.shape == (2, 400)
+    np.testing.assert_allclose(float(w.jax_loss(jax_scores)), torch_loss, rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(jax_scores), scores.numpy(), rtol=1e-3, atol=1e-4)
+
+
+ALLOC_PROBE = """
+import os, resource, sys
+from dancejax.cli import keep_freed_memory
+applied = keep_freed_memory()
+import jax, jax.numpy as jnp
+f = jax.jit(lambda x: (x @ x + 1.0) @ x)  # 36 MB temporaries: above glibc's largest mmap threshold
+x = jnp.ones((3000, 3000), jnp.float32)
+jax.block_until_ready(f(x)); jax.block_until_ready(f(x))
+f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(4):
+    jax.block_until_ready(f(x))
+print(applied, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 4)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator settings are Linux-only")
+def test_keep_freed_memory_stops_refaulting_freed_pages():
+    """With the command-line scripts' allocator setting, a jitted step with large temporaries
+    reuses freed pages instead of faulting fresh ones on every call (page-fault counts, not time).
+    ``DANCEJAX_MALLOC=system`` leaves the system's setting."""
+    out = {}
+    for setting in ("system", ""):
+        r = run(sys.executable, "-c", ALLOC_PROBE, env_extra={"DANCEJAX_MALLOC": setting})
+        assert r.returncode == 0, r.stderr[-2000:]
+        applied, faults = r.stdout.split()
+        out[setting] = (applied, float(faults))
+    assert out["system"][0] == "False"
+    if out[""][0] != "True":
+        pytest.skip("this C library refuses mallopt (not glibc)")
+    # 36 MB per buffer = ~9000 pages faulted per call and buffer with the system's defaults
+    # (measured: 17 700 per call, and 6 600 with the setting)
+    assert out["system"][1] > 4000
+    assert out[""][1] < 0.6 * out["system"][1], out
