@@ -11,9 +11,11 @@ workloads: ``stgcn10`` (ST-GCN-10 on our 14-joint skeleton, squared loss, plain 
 ``stgcn10_original`` (the original code's own: 18 OpenPose joints, cross-entropy over 400
 classes, SGD with Nesterov momentum and weight decay; ``--original-stgcn`` times the original
 code's unmodified model from a checkout of it), ``mkff_stgcn`` and ``stga_net`` (the quick
-presets' models, squared loss, plain SGD).  Both sides run in one process with the allocator
-setting of the command-line scripts (``dancejax.cli.keep_freed_memory``; ``DANCEJAX_MALLOC=system``
-for the system's).
+presets' models, squared loss, plain SGD).  Both sides run in one process with the C
+allocator's system settings, as PyTorch normally runs; ``--keep-freed-memory`` applies the
+setting of dancejax's command-line scripts to both (``dancejax.cli.keep_freed_memory``: it
+saves JAX's steps their page faults, and measured nothing for PyTorch's, see
+``benchmarks/allocator.py``).
 Every figure is the median of ``--repeats`` timed calls after warm-up; compile time is
 reported separately.  Ratios are JAX time / PyTorch time (below 1 = dancejax faster).
 Writes ``--out`` (JSON).  Needs the torch extra.
@@ -388,6 +390,11 @@ def main():
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     ap.add_argument("--scaling", action="store_true")
     ap.add_argument(
+        "--keep-freed-memory",
+        action="store_true",
+        help="apply the command-line scripts' allocator setting to both sides (default: the system's)",
+    )
+    ap.add_argument(
         "--original-stgcn",
         metavar="DIR",
         help="a checkout of the original ST-GCN code: stgcn10_original then times its unmodified net.st_gcn.Model "
@@ -397,7 +404,7 @@ def main():
     a = ap.parse_args()
     if a.repeats < 1:
         ap.error("--repeats must be at least 1")
-    malloc_kept = keep_freed_memory()
+    malloc_kept = keep_freed_memory() if a.keep_freed_memory else False
     try:
         jax.config.update("jax_platforms", a.device)
         jax.devices()

@@ -129,7 +129,9 @@ def choose_chunk(task, cfgs, data, log, steps: int = 3) -> int:
 
     Doubling stops at the first chunk that costs more per setting than the one before (the cost
     curve falls while the device has idle capacity and rises after): every size tried is one
-    more compilation, which the study pays for."""
+    more compilation, which the study pays for.  Each size's cost is its fastest of ``steps``
+    timed steps after an untimed one: on a shared machine the other load only ever adds time,
+    and a slow step in the probe would otherwise pick the wrong size."""
     step = task.make_train_step(cfgs[0], data)
     batch = next(iter(task.epoch_batches(data, cfgs[0], 0)))
     costs = {}
@@ -140,13 +142,16 @@ def choose_chunk(task, cfgs, data, log, steps: int = 3) -> int:
         hp = stack([task.hparams(x) for x in sub])
         keys = jax.random.split(jax.random.key(0), c)
         fn = jax.jit(jax.vmap(step, in_axes=(0, None, 0, 0)))
-        s, m = fn(states, batch, keys, hp)
-        jax.block_until_ready(m)
-        t0 = time.perf_counter()
+        for _ in range(2):  # compile, then one untimed run (first runs pay one-off costs)
+            s, m = fn(states, batch, keys, hp)
+            jax.block_until_ready(m)
+        times = []
         for _ in range(steps):
+            t0 = time.perf_counter()
             s, m = fn(s, batch, keys, hp)
-        jax.block_until_ready(m)
-        costs[c] = (time.perf_counter() - t0) / steps / c
+            jax.block_until_ready(m)
+            times.append(time.perf_counter() - t0)
+        costs[c] = min(times) / c
         if c > 1 and costs[c] > costs[c // 2]:
             break
         c *= 2

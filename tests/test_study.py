@@ -113,15 +113,16 @@ def test_auto_chunk_stops_doubling_once_the_cost_rises(monkeypatch):
     never compiled (each size tried is a compilation the study pays for)."""
     import dancejax.study as S
 
-    per_setting = iter([10.0, 6.0, 8.0, 1.0])
+    per_setting = [0.010, 0.006, 0.008, 0.001]  # seconds
     ticks = []
 
-    def clock():  # called twice per chunk size: before and after its timed steps
+    def clock():  # called before and after each timed step; 3 steps per chunk size
+        i = len(ticks) // 6  # the chunk size being timed: 1, 2, 4, ...
         if len(ticks) % 2 == 0:
             ticks.append(0.0)
-        else:
-            c = 2 ** (len(ticks) // 2)
-            ticks.append(next(per_setting) * 3 * c)
+        else:  # one slow step (other load) per size: the fastest step counts
+            slow = 5.0 if (len(ticks) // 2) % 3 == 0 else 1.0
+            ticks.append(per_setting[i] * 2**i * slow)
         return ticks[-1]
 
     monkeypatch.setattr(S.time, "perf_counter", clock)
@@ -129,4 +130,5 @@ def test_auto_chunk_stops_doubling_once_the_cost_rises(monkeypatch):
     cfgs = [P.make_config("stga_net", "test", seed=s) for s in range(8)]
     logs = []
     assert S.choose_chunk(P, cfgs, pdata, logs.append, steps=3) == 2
-    assert len(ticks) == 6 and "8:" not in logs[0] and "-> chunks of 2" in logs[0]
+    assert len(ticks) == 18 and "8:" not in logs[0] and "-> chunks of 2" in logs[0]
+    assert "1: 10.0 ms" in logs[0] and "2: 6.0 ms" in logs[0]
