@@ -21,7 +21,6 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,18 +31,13 @@ SETTINGS = ("system", "keep")
 
 def timed_faults(fn, repeats: int) -> tuple[float, float]:
     """(median ms, minor page faults per call) of ``fn()`` over ``repeats`` calls after 2 warm-ups."""
-    import numpy as np
+    from benchmarks.timing import median_ms
 
     fn()
     fn()
-    ts = []
     f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / repeats
-    return 1e3 * float(np.median(ts)), faults
+    ms = median_ms(fn, repeats, warmup=0)
+    return ms, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / repeats
 
 
 def child(model: str, setting: str, repeats: int, tiny: bool) -> dict:
@@ -53,7 +47,7 @@ def child(model: str, setting: str, repeats: int, tiny: bool) -> dict:
     applied = keep_freed_memory() if setting == "keep" else False
     import jax
 
-    from benchmarks.vs_torch import SHAPES, TINY_SHAPES, build, jax_fns, torch_sgd, train_state
+    from benchmarks.vs_torch import SHAPES, TINY_SHAPES, build, jax_fns, torch_sgd, torch_step, train_state
 
     batch, frames = (TINY_SHAPES if tiny else SHAPES)[model]
     w = build(model, batch, frames)
@@ -63,16 +57,9 @@ def child(model: str, setting: str, repeats: int, tiny: bool) -> dict:
     def jstep():
         state["s"] = jax.block_until_ready(train(state["s"], *w.xj))
 
-    opt = torch_sgd(w, w.ref.parameters())
     w.ref.train()
-
-    def tstep():
-        opt.zero_grad(set_to_none=True)
-        w.torch_loss(w.ref(*w.xt)).backward()
-        opt.step()
-
     jms, jf = timed_faults(jstep, repeats)
-    tms, tf = timed_faults(tstep, repeats)
+    tms, tf = timed_faults(torch_step(w, w.ref, torch_sgd(w, w.ref.parameters())), repeats)
     return {"jax_ms": jms, "jax_faults": jf, "torch_ms": tms, "torch_faults": tf, "applied": applied}
 
 

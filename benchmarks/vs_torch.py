@@ -242,6 +242,18 @@ def torch_sgd(w: Workload, params):
     return torch.optim.SGD(params, lr=LR, **(w.sgd or {}))
 
 
+def torch_step(w: Workload, model, opt, xt=None):
+    """One PyTorch train step of ``model`` on ``xt`` (default: the workload's inputs), as a callable."""
+    xt = w.xt if xt is None else xt
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        w.torch_loss(model(*xt)).backward()
+        opt.step()
+
+    return step
+
+
 def time_model(name, batch, frames, repeats, compile_torch, peaks, original=None):
     w = build(name, batch, frames, original)
     ref, xt = on_device(w.ref, w.xt)
@@ -272,12 +284,7 @@ def time_model(name, batch, frames, repeats, compile_torch, peaks, original=None
     res["jax_infer_ms"] = median_ms(lambda: jax.block_until_ready(infer(variables, *xj)), repeats, warmup=2)
 
     def torch_train(m, opt):
-        def f():
-            opt.zero_grad(set_to_none=True)
-            w.torch_loss(m(*xt)).backward()
-            opt.step()
-
-        return synced(f)
+        return synced(torch_step(w, m, opt, xt))
 
     ref.train()
     res["torch_eager_train_ms"] = median_ms(torch_train(ref, torch_sgd(w, ref.parameters())), repeats, warmup=2)
