@@ -151,11 +151,12 @@ applied = keep_freed_memory()
 import jax, jax.numpy as jnp
 f = jax.jit(lambda x: (x @ x + 1.0) @ x)  # 36 MB temporaries: above glibc's largest mmap threshold
 x = jnp.ones((3000, 3000), jnp.float32)
-jax.block_until_ready(f(x)); jax.block_until_ready(f(x))
-f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(4):
+for _ in range(8):  # until the kept heap has grown to the step's peak (2 calls were not always enough)
     jax.block_until_ready(f(x))
-print(applied, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 4)
+f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(8):
+    jax.block_until_ready(f(x))
+print(applied, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 8)
 """
 
 
@@ -174,6 +175,7 @@ def test_keep_freed_memory_stops_refaulting_freed_pages():
     if out[""][0] != "True":
         pytest.skip("this C library refuses mallopt (not glibc)")
     # 36 MB per buffer = ~9000 pages faulted per call and buffer with the system's defaults
-    # (measured: 17 700 per call, and 6 600 with the setting)
+    # (measured: 17 600 per call, and 0 in five of six runs with the setting, 1 100 in the sixth;
+    # after only 2 warm-up calls it had been 4 300 - 13 100, as the kept heap was still growing)
     assert out["system"][1] > 4000
     assert out[""][1] < 0.6 * out["system"][1], out
