@@ -4,13 +4,22 @@
     python benchmarks/op_profile.py --models stgcn10 --steps 5
 
 For each model's jitted train step (the same step and shapes as ``benchmarks/vs_torch.py``:
-forward, loss, backward, SGD update, BatchNorm statistics) it traces ``--steps`` calls and sums
-the duration of every XLA op event by category: convolution, dot (matmul), XNNPACK fusions
+forward, loss, backward, SGD update, BatchNorm statistics) it traces ``--steps`` calls and
+attributes the time of every XLA op to a category: convolution, dot (matmul), XNNPACK fusions
 (``ynn_fusion``: dots or convolutions fused with elementwise work by XLA:CPU's XNNPACK path),
 elementwise fusion, transpose and copy (layout changes, including fusions that only move
-data), reduction, and other.  It prints milliseconds per step and the share of the summed op
-time, beside the step's wall time and the time during which at least one op runs ("busy";
-ops run concurrently on XLA's threads, so the summed op time can exceed the wall time).
+data), reduction, and other.
+
+How an op's time is read from the trace.  XLA:CPU runs some ops asynchronously: convolutions
+and XNNPACK fusions are dispatched to a thread pool, their trace event covers only the
+dispatch, and a second event, ``end: <op name>``, marks when the work finished.  An op's
+interval is therefore from its event's start to the end of its ``end:`` event where there is
+one (reading the dispatch events alone leaves most of the convolutions' time out of the
+profile).  Independent ops run concurrently on XLA's threads, so the op intervals overlap; the
+table divides each moment of the step among the ops running at that moment ("wall share":
+the categories then sum to the time during which at least one op runs, "busy", close to the
+step's wall time) and also prints each category's summed op time (which can exceed the wall
+time on several cores).
 
 Op names are XLA:CPU internals (``convolution.3``, ``dot.7``, ``add_select_fusion`` …) and may
 change between jax versions; events that are not ops (the executor's own spans, Python
@@ -46,12 +55,13 @@ NOT_OPS = (
     "conditional",
     "call",
 )
+END = "end: "  # the event that closes an asynchronously run op (see the module's docstring)
 CATEGORIES = ("convolution", "dot", "xnnpack fusion", "elementwise fusion", "transpose/copy", "reduction", "other")
 
 
 def category(name: str) -> str | None:
     """The op category of a trace event name, or None for events that are not XLA ops."""
-    if name.startswith(NOT_OPS) or "::" in name:
+    if name.startswith(NOT_OPS) or name.startswith(END) or "::" in name:
         return None
     base = name.split(".")[0].lower()
     if base.startswith(("convolution", "conv_general")):
@@ -71,22 +81,73 @@ def category(name: str) -> str | None:
     return "other"
 
 
+def op_intervals(events) -> list[tuple[str, float, float]]:
+    """(name, start µs, end µs) of every XLA op in a trace's events.  An op that XLA:CPU runs
+    asynchronously has a dispatch event ``name`` and a completion event ``end: name``: its
+    interval runs to the end of the first completion event after its start (and before the
+    op's next start); other ops span their own event."""
+    starts, ends = collections.defaultdict(list), collections.defaultdict(list)
+    for e in events:
+        if e.get("ph") != "X" or "dur" not in e:
+            continue
+        name = e["name"]
+        if name.startswith(END):
+            ends[name[len(END) :]].append(e["ts"] + e["dur"])
+        elif category(name) is not None:
+            starts[name].append((e["ts"], e["ts"] + e["dur"]))
+    out = []
+    for name, spans in starts.items():
+        spans.sort()
+        done = sorted(ends.get(name, ()))
+        j = 0
+        for i, (t0, t1) in enumerate(spans):
+            while j < len(done) and done[j] < t0:
+                j += 1
+            nxt = spans[i + 1][0] if i + 1 < len(spans) else float("inf")
+            if j < len(done) and done[j] <= nxt:
+                t1 = max(t1, done[j])
+                j += 1
+            out.append((name, t0, t1))
+    return out
+
+
+def wall_shares(intervals) -> dict:
+    """Each category's share of the time during which ops run: every moment is divided equally
+    among the ops running then, so the shares sum to the busy time (µs)."""
+    points = sorted({t for _, t0, t1 in intervals for t in (t0, t1)})
+    if not points:
+        return {}
+    index = {t: i for i, t in enumerate(points)}
+    # per elementary segment [points[i], points[i+1]): how many ops run, and which categories
+    delta = [0] * len(points)
+    for _, t0, t1 in intervals:
+        delta[index[t0]] += 1
+        delta[index[t1]] -= 1
+    running, seg_weight = 0, []
+    for i in range(len(points) - 1):
+        running += delta[i]
+        seg_weight.append((points[i + 1] - points[i]) / running if running else 0.0)
+    prefix = [0.0]
+    for w in seg_weight:
+        prefix.append(prefix[-1] + w)
+    share = collections.defaultdict(float)
+    for name, t0, t1 in intervals:
+        share[category(name)] += prefix[index[t1]] - prefix[index[t0]]
+    return dict(share)
+
+
 def profile(fn, args, steps: int) -> dict:
     got = traced(fn, args, steps)
     if got is None:
         raise SystemExit("op_profile: the profiler wrote no trace (is the jax profiler plugin available?)")
     events, wall = got
-    per = collections.defaultdict(float)
-    spans = []
-    for e in events:
-        if e.get("ph") != "X" or "dur" not in e:
-            continue
-        c = category(e["name"])
-        if c is None:
-            continue
-        per[c] += e["dur"] / 1e3 / steps
-        spans.append((e["ts"], e["ts"] + e["dur"]))
-    return {"wall_ms": 1e3 * wall / steps, "busy_ms": busy_time(spans) / 1e3 / steps, "ops_ms": dict(per)}
+    intervals = op_intervals(events)
+    summed = collections.defaultdict(float)
+    for name, t0, t1 in intervals:
+        summed[category(name)] += (t1 - t0) / 1e3 / steps
+    shares = {c: us / 1e3 / steps for c, us in wall_shares(intervals).items()}
+    busy = busy_time([(t0, t1) for _, t0, t1 in intervals]) / 1e3 / steps
+    return {"wall_ms": 1e3 * wall / steps, "busy_ms": busy, "ops_ms": shares, "summed_ms": dict(summed)}
 
 
 def main():
@@ -101,8 +162,9 @@ def main():
     keep_freed_memory()
     shapes = TINY_SHAPES if a.tiny else SHAPES
     print(
-        f"train-step op profile, {jax.default_backend()}, {a.steps} traced steps after warm-up; ms per step "
-        "(share of the summed op time)"
+        f"train-step op profile, {jax.default_backend()}, {a.steps} traced steps after one untimed step; "
+        "ms per step: each moment divided among the ops running then (wall share, % of the busy time), "
+        "and the summed op time (ops overlap on XLA's threads)"
     )
     rows = []
     for m in a.models:
@@ -113,14 +175,15 @@ def main():
         jax.block_until_ready(train(state, *w.xj))
         r = {"model": m, "batch": b, "frames": t, **profile(train, (state, *w.xj), a.steps)}
         rows.append(r)
-        total = sum(r["ops_ms"].values()) or float("nan")
+        busy = r["busy_ms"] or float("nan")
         print(
             f"\n{m} (batch {b}, T {t}): wall {r['wall_ms']:.1f} ms, ops busy {r['busy_ms']:.1f} ms, "
-            f"summed op time {total:.1f} ms"
+            f"summed op time {sum(r['summed_ms'].values()):.1f} ms"
         )
+        print(f"  {'category':<20}{'wall share':>12}{'':>9}{'summed':>11}")
         for c in CATEGORIES:
             ms = r["ops_ms"].get(c, 0.0)
-            print(f"  {c:<20}{ms:>9.1f} ms {100 * ms / total:>6.1f} %")
+            print(f"  {c:<20}{ms:>9.1f} ms {100 * ms / busy:>6.1f} %{r['summed_ms'].get(c, 0.0):>8.1f} ms")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps({"backend": jax.default_backend(), "rows": rows}, indent=1))
     print(f"\nsaved {a.out}")

@@ -18,9 +18,11 @@ rounds' ratios (their range is printed beside it).  Compile time is printed sepa
 
 With ``--profile`` it also traces three steps of each program with ``jax.profiler`` and
 prints, per setting-step, the wall time and the time during which XLA runs at least one op
-("busy"): vmapping N settings can only save the idle rest of the single step, and it loses
-whatever the ops themselves cost more per setting in the bigger program.  It reads the
-trace's event names, which are XLA:CPU internals and may change between jax versions.
+("busy", convolutions and XNNPACK fusions counted to their completion events; see
+``benchmarks/op_profile.py``): vmapping N settings can only save the idle rest of the single
+step, and it loses whatever the ops themselves cost more per setting in the bigger program.
+It reads the trace's event names, which are XLA:CPU internals and may change between jax
+versions.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.op_profile import op_intervals  # noqa: E402
 from benchmarks.timing import busy_time, median_ms, traced  # noqa: E402
 from dancejax.cli import keep_freed_memory  # noqa: E402
 from dancejax.data import load_dataset  # noqa: E402
@@ -47,19 +50,13 @@ from dancejax.tasks import get_task  # noqa: E402
 
 def op_profile(fn, args, steps: int = 3):
     """(wall ms, busy ms) per call of ``fn`` from a profiler trace of ``steps`` calls: busy =
-    the time during which XLA runs at least one op."""
-    # Host-side events (Python frames, the executor's own spans, the thread pool) are not ops.
-    host = ("$", "ThunkExecutor", "PjitFunction", "SlinkyThreadPool", "CommonPjRtLoadedExecutable", "ParseArguments")
+    the time during which XLA runs at least one op (asynchronous ops counted to their
+    completion events, as in ``benchmarks/op_profile.py``)."""
     got = traced(fn, args, steps)
     if got is None:
         return None
     events, wall = got
-    spans = [
-        (e["ts"], e["ts"] + e["dur"])
-        for e in events
-        if e.get("ph") == "X" and "dur" in e and not e["name"].startswith(host)
-    ]
-    busy = busy_time(spans)
+    busy = busy_time([(t0, t1) for _, t0, t1 in op_intervals(events)])
     return 1e3 * wall / steps, busy / 1e3 / steps
 
 

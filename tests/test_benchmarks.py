@@ -54,6 +54,8 @@ def test_gpu_suite_rejects_unknown_option():
         (["benchmarks/study_vs_sequential.py", "--settings", "0"], "every N must be at least 1"),
         (["benchmarks/stream_latency.py", "--threads", "0"], "--threads must be at least 1"),
         (["benchmarks/allocator.py", "--rounds", "0"], "--rounds and --repeats must be at least 1"),
+        (["benchmarks/ablation.py", "--repeats", "0"], "--rounds and --repeats must be at least 1"),
+        (["benchmarks/ablation.py", "--models", "resnet"], "invalid choice: 'resnet'"),
         (["benchmarks/vs_torch.py", "--original-stgcn", "/nonexistent", "--tiny"], "not a checkout of the original"),
     ],
 )
@@ -88,6 +90,8 @@ def test_unwritable_cache_folder_warns_and_runs_uncached(tmp_path):
         ("Transpose::ExecuteChunk", None),
         ("while.2", None),
         ("$profiler", None),
+        ("end: convolution.3", None),
+        ("end: ynn_fusion.4", None),
     ],
 )
 def test_op_profile_categories(name, expected):
@@ -95,6 +99,34 @@ def test_op_profile_categories(name, expected):
     from benchmarks.op_profile import category
 
     assert category(name) == expected
+
+
+def test_op_profile_counts_asynchronous_ops_to_their_completion():
+    """XLA:CPU's convolutions trace a short dispatch event and an ``end:`` event when done: the
+    op's time runs to the end event; concurrent ops share the wall time between them."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.op_profile import op_intervals, wall_shares
+
+    ev = lambda name, ts, dur: {"ph": "X", "name": name, "ts": ts, "dur": dur}
+    events = [
+        # two steps of an asynchronous convolution: dispatch 1 µs, done 100 µs later
+        ev("convolution.3", 0, 1),
+        ev("end: convolution.3", 99, 1),
+        ev("convolution.3", 200, 1),
+        ev("end: convolution.3", 299, 1),
+        # a synchronous fusion running alongside the first convolution
+        ev("add_fusion", 50, 100),
+        # an op without an end event in this trace, and events that are not ops
+        ev("dot.1", 400, 10),
+        ev("ThunkExecutor::Execute", 0, 500),
+        {"ph": "M", "name": "thread_name"},
+    ]
+    got = sorted(op_intervals(events))
+    assert got == [("add_fusion", 50, 150), ("convolution.3", 0, 100), ("convolution.3", 200, 300), ("dot.1", 400, 410)]
+    shares = wall_shares(got)
+    # 0-50 conv alone, 50-100 conv and fusion (25 µs each), 100-150 fusion alone, 200-300 conv, 400-410 dot
+    assert shares == {"convolution": 50 + 25 + 100, "elementwise fusion": 25 + 50, "dot": 10}
+    assert sum(shares.values()) == 50 + 50 + 50 + 100 + 10
 
 
 def test_original_workload_optimiser_matches_torch_sgd():
@@ -179,3 +211,59 @@ def test_keep_freed_memory_stops_refaulting_freed_pages():
     # after only 2 warm-up calls it had been 4 300 - 13 100, as the kept heap was still growing)
     assert out["system"][1] > 4000
     assert out[""][1] < 0.6 * out["system"][1], out
+
+
+def test_ablation_runs_each_variant_in_its_own_formulation(tmp_path):
+    """The ablation's variants are what they say: tracing under ``backbone_layout('nvtc')`` gives
+    the backbone in (N, V, T, C), the BN swap replaces ``F.batch_norm`` only inside its context,
+    and the script prints a row per applicable variant."""
+    sys.path.insert(0, str(ROOT))
+    import jax
+    import jax.numpy as jnp
+
+    from benchmarks.ablation import autodiff_batch_norm, backbone_layout, textbook_batch_norm
+    from dancejax.layers import functional as F
+    from dancejax.models.mkff import MKFFSTGCN
+
+    model = MKFFSTGCN(widths=(8, 8), strides=(1, 1), mkff_width=8, mkff_blocks=1, decoder_width=8, dropout=0.0)
+    x, c = jnp.zeros((2, 12, 14, 2)), jnp.ones((2, 12, 14))
+    v = model.init(jax.random.key(0), x, c)
+    # a fresh function per trace: jax caches traces of one function, and the context acts at tracing
+    fwd = lambda: lambda v, x, c: model.apply(v, x, c, train=True, mutable=["batch_stats"])
+    seen = []
+    base = jax.make_jaxpr(fwd())(v, x, c)
+    with backbone_layout("nvtc", seen):
+        other = jax.make_jaxpr(fwd())(v, x, c)
+    assert seen == ["backbone"]
+    # the backbone's activations, 8 channels: (V, N, T, C) by default, (N, V, T, C) under the context
+    assert "f32[14,2,12,8]" in str(base) and "f32[2,14,12,8]" not in str(base)
+    assert "f32[2,14,12,8]" in str(other) and "f32[14,2,12,8]" not in str(other)
+    with autodiff_batch_norm():
+        assert F.batch_norm is textbook_batch_norm
+    assert F.batch_norm is not textbook_batch_norm
+
+    out = tmp_path / "ablation.json"
+    r = run(
+        sys.executable,
+        "benchmarks/ablation.py",
+        "--tiny",
+        "--rounds",
+        "1",
+        "--repeats",
+        "1",
+        "--models",
+        "mkff_stgcn",
+        "stga_net",
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [(x["model"], x["variant"]) for x in rows] == [
+        ("mkff_stgcn", "default"),
+        ("mkff_stgcn", "nvtc layout"),
+        ("mkff_stgcn", "autodiff BN"),
+        ("stga_net", "default"),
+        ("stga_net", "autodiff BN"),
+    ]
+    assert all(x["ms"] > 0 for x in rows)

@@ -1,7 +1,8 @@
 """Graph, temporal and attention operations as pure functions of arrays.
 
 Layout: channels last, ``(batch, time, joints, channels)``; the ST-GCN backbone keeps
-``(batch, joints, time, channels)`` between its layers (``layout='nvtc'``).
+``(joints, batch, time, channels)`` between its layers (``layout='vntc'``; ``'nvtc'`` is
+``(batch, joints, time, channels)``).
 
 How they are formulated for XLA (measured in ``benchmarks/formulation.py``, forward +
 backward of one 64-channel layer, batch 16, 64 frames, 2-core CPU):
@@ -17,7 +18,9 @@ backward of one 64-channel layer, batch 16, 64 frames, 2-core CPU):
   so ``'conv1d'`` falls back to 'stack' (see ``temporal_conv``).
 * **Graph aggregation** uses the cheaper contraction order: aggregate over joints
   before the channel projection when ``C_in ≤ C_out`` (17.2 against 23.7 ms at 64→64),
-  after it otherwise.  Both orders give the same result, bias included.
+  after it otherwise.  Both orders give the same result, bias included.  With joints
+  outermost (``'vntc'``) both contractions are plain GEMMs with no transposes (12.3 ms at
+  64→64 aggregating first, against 15.3 in 'nvtc' and 16.6 in 'ntvc').
 * **Dropout masks** come from a counter-based hash of (key, element index)
   (``hash_uniform``), one fused elementwise kernel: threefry bits cost 0.97 ms per
   16×14×32×64 mask alone and 4.9 ms per setting under ``vmap`` over 8 per-setting keys,
@@ -25,6 +28,8 @@ backward of one 64-channel layer, batch 16, 64 frames, 2-core CPU):
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -42,13 +47,18 @@ def temporal_conv(x, w, b=None, stride: int = 1, dilation: int = 1, impl: str = 
     """``k×1`` convolution along time with 'same' zero padding, like PyTorch's
     ``Conv2d(C_in, C_out, (k, 1), stride=(s, 1), padding=(d(k-1)/2, 0), dilation=(d, 1))``.
 
-    x: (N, T, V, C_in) — or (N, V, T, C_in) with ``layout='nvtc'``, which lets the 1-D
-    convolution run on (N·V, T, C) without transposes; w: (k, C_in, C_out); b: (C_out,)
-    or None.  Returns the same layout with T' frames and C_out channels.
+    x: (N, T, V, C_in) — or (N, V, T, C_in) with ``layout='nvtc'``, or (V, N, T, C_in) with
+    ``layout='vntc'``, which let the 1-D convolution run on (N·V, T, C) without transposes;
+    w: (k, C_in, C_out); b: (C_out,) or None.  Returns the same layout with T' frames and
+    C_out channels.
     """
     # XLA:CPU runs a 1-D convolution whose input is shorter than the kernel's span very
     # slowly (measured: T = 8, k = 9, 256 channels: 655 ms against 16 ms as one matmul);
     # the deep strided layers of short windows hit that, so they use the matmul form.
+    if layout == "vntc":
+        # the convolution is independent per (sequence, joint): (V, N, T, C) is computed as
+        # (N, V, T, C) with the two leading axes' roles exchanged
+        layout = "nvtc"
     t_axis = 2 if layout == "nvtc" else 1
     if impl == "conv1d" and x.shape[t_axis] < dilation * (w.shape[0] - 1) + 1:
         impl = "stack"
@@ -106,7 +116,8 @@ def graph_conv(x, a, w, b=None, order: str = "auto", layout: str = "ntvc"):
     """ST-GCN spatial graph convolution (Yan et al. 2018, eq. 10 / the original
     ``ConvTemporalGraphical``): ``y_w = Σ_k Σ_v A[k, v, w] (x_v W_k + b_k)``.
 
-    x: (N, T, V, C_in) (or (N, V, T, C_in) with ``layout='nvtc'``); a: (K, V, V) (already
+    x: (N, T, V, C_in) (or (N, V, T, C_in) with ``layout='nvtc'``, (V, N, T, C_in) with
+    ``layout='vntc'``); a: (K, V, V) (already
     multiplied by any edge-importance mask); w: (K, C_in, C_out); b: (K, C_out) or None.
     ``order`` = 'project_first' (1×1 conv then aggregate, as the original code),
     'aggregate_first', or 'auto' (the cheaper one).
@@ -114,24 +125,99 @@ def graph_conv(x, a, w, b=None, order: str = "auto", layout: str = "ntvc"):
     kk, cin, cout = w.shape
     if order == "auto":
         order = "aggregate_first" if cin <= cout else "project_first"
+    if order not in ("project_first", "aggregate_first"):
+        raise ValueError(f"Unsupported graph conv order: {order!r}")
+    if layout == "vntc":
+        return _graph_conv_vntc(x, a, w, b, order)
     if layout not in ("ntvc", "nvtc"):
-        raise ValueError(f"Unsupported layout: {layout!r}")
+        raise ValueError(f"Unsupported layout: {layout!r}; use 'ntvc', 'nvtc' or 'vntc'")
     xs = "ntvc" if layout == "ntvc" else "nvtc"
     ys = "ntwd" if layout == "ntvc" else "nwtd"
     if order == "project_first":
         h = jnp.einsum(f"{xs},kcd->k{xs[:-1]}d", x, w)
         y = jnp.einsum(f"k{xs[:-1]}d,kvw->{ys}", h, a)
-    elif order == "aggregate_first":
+    else:
         hs = "ntwkc" if layout == "ntvc" else "nwtkc"
         h = jnp.einsum(f"{xs},kvw->{hs}", x, a)
         y = h.reshape(*h.shape[:3], kk * cin) @ w.reshape(kk * cin, cout)
-    else:
-        raise ValueError(f"Unsupported graph conv order: {order!r}")
     if b is not None:
         # the bias is added before aggregation, so it reaches joint w weighted by Σ_v A[k, v, w]
         bias = jnp.einsum("kd,kvw->wd", b, a)
         y = y + (bias if layout == "ntvc" else bias[:, None, :])
     return y
+
+
+def _graph_conv_vntc(x, a, w, b, order):
+    """``graph_conv`` on (V, N, T, C): joints lead, so that both contractions are plain
+    row-major GEMMs over (V, N·T·C) or (V·N·T, C) and no operand or result is transposed
+    (the (N, V, T, C) einsum form spends its time transposing around the joint
+    contraction; ``benchmarks/op_profile.py``).
+
+    aggregate first: ``h_k = A_kᵀ x`` for all k in one (K·W, V) × (V, N·T·C) GEMM, then
+    ``y = Σ_k h_k W_k``, K GEMMs of (W·N·T, C_in) × (C_in, C_out).
+    project first: ``p_k = x W_k``, K GEMMs of (V·N·T, C_in) × (C_in, C_out), then
+    ``y = [A_0ᵀ … A_{K-1}ᵀ] [p_0; …; p_{K-1}]``, one (W, K·V) × (K·V, N·T·C_out) GEMM.
+    """
+    kk, cin, cout = w.shape
+    v, n, t, _ = x.shape
+    if order == "aggregate_first":
+        h = a.transpose(0, 2, 1).reshape(kk * v, v) @ x.reshape(v, n * t * cin)
+        h = h.reshape(kk, v * n * t, cin)
+        y = h[0] @ w[0]
+        for k in range(1, kk):  # K (≤ 3 for ST-GCN's partitions) GEMMs, unrolled at trace time
+            y = y + h[k] @ w[k]
+    else:
+        xm = x.reshape(v * n * t, cin)
+        p = jnp.stack([xm @ w[k] for k in range(kk)]).reshape(kk * v, n * t * cout)
+        y = a.transpose(2, 0, 1).reshape(v, kk * v) @ p
+    y = y.reshape(v, n, t, cout)
+    if b is not None:
+        y = y + jnp.einsum("kd,kvw->wd", b, a)[:, None, None, :]
+    return y
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def batch_norm(x, scale, bias, epsilon: float):
+    """Training-mode batch normalisation over every axis but the last: ``(y, mean, var)``
+    with ``y = (x − mean) / √(var + ε) · scale + bias`` and the biased batch variance.
+
+    Its gradient is written out (``custom_vjp``) rather than left to autodiff: the usual
+    closed form ``dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))`` with ``g = dy · scale`` needs
+    one pass of two reductions and one elementwise pass, where the differentiated graph
+    materialises the intermediate terms of the mean and variance.
+    """
+    return _batch_norm_fwd(x, scale, bias, epsilon)[0]
+
+
+def _bn_stats(x):
+    axes = tuple(range(x.ndim - 1))
+    mean = x.mean(axes)
+    var = jnp.square(x - mean).mean(axes)
+    return mean, var
+
+
+def _batch_norm_fwd(x, scale, bias, epsilon):
+    mean, var = _bn_stats(x)
+    rstd = jax.lax.rsqrt(var + epsilon)
+    y = (x - mean) * (rstd * scale) + bias
+    return (y, mean, var), (x, mean, rstd, scale)
+
+
+def _batch_norm_bwd(epsilon, res, cts):
+    x, mean, rstd, scale = res
+    dy, dmean, dvar = cts
+    axes = tuple(range(x.ndim - 1))
+    m = np.prod(x.shape[:-1])
+    xhat = (x - mean) * rstd
+    dbias = dy.sum(axes)
+    dscale = (dy * xhat).sum(axes)
+    # through y, then through the returned mean and variance (∂var/∂x = 2 (x − mean) / M)
+    dx = (rstd * scale) * (dy - (dbias + xhat * dscale) / m)
+    dx = dx + dmean / m + dvar * (2.0 / m) * (x - mean)
+    return dx, dscale, dbias
+
+
+batch_norm.defvjp(_batch_norm_fwd, _batch_norm_bwd)
 
 
 def multi_head_attention(q, k, v, num_heads: int, mask=None):

@@ -49,19 +49,16 @@ class BatchNorm(nn.Module):
         bias = self.param("bias", nn.initializers.zeros, (c,))
         ra_mean = self.variable("batch_stats", "mean", lambda: jnp.zeros((c,), jnp.float32))
         ra_var = self.variable("batch_stats", "var", lambda: jnp.ones((c,), jnp.float32))
-        if train:
-            axes = tuple(range(x.ndim - 1))
-            mean = x.mean(axes)
-            var = ((x - mean) ** 2).mean(axes)
-            if not self.is_initializing():
-                n = np.prod([x.shape[a] for a in axes])
-                run_var = var * (n / max(n - 1, 1)) if self.unbiased_running_var else var
-                m = self.momentum
-                ra_mean.value = (1 - m) * ra_mean.value + m * jax.lax.stop_gradient(mean)
-                ra_var.value = (1 - m) * ra_var.value + m * jax.lax.stop_gradient(run_var)
-        else:
-            mean, var = ra_mean.value, ra_var.value
-        return (x - mean) * jax.lax.rsqrt(var + self.epsilon) * scale + bias
+        if not train:
+            return (x - ra_mean.value) * jax.lax.rsqrt(ra_var.value + self.epsilon) * scale + bias
+        y, mean, var = F.batch_norm(x, scale, bias, self.epsilon)
+        if not self.is_initializing():
+            n = np.prod(x.shape[:-1])
+            run_var = var * (n / max(n - 1, 1)) if self.unbiased_running_var else var
+            m = self.momentum
+            ra_mean.value = (1 - m) * ra_mean.value + m * jax.lax.stop_gradient(mean)
+            ra_var.value = (1 - m) * ra_var.value + m * jax.lax.stop_gradient(run_var)
+        return y
 
 
 class Dropout(nn.Module):

@@ -103,14 +103,23 @@ class MKFFSTGCN(nn.Module):
     residual: str = "plain"
     skip_input: bool = False
     impl: str = "conv1d"
+    layout: str = "vntc"  # the backbone's internal layout (``STGCN.layout``)
 
     @nn.compact
     def __call__(self, x, conf, train: bool = False):
         n, t, j, d = x.shape
         inp = jnp.concatenate([x, conf[..., None]], -1)  # (x, y, score) like ST-GCN's input
-        feat, _ = STGCN(self.graph, self.widths, self.strides, None, self.dropout, impl=self.impl, name="backbone")(
-            inp, train
+        backbone = STGCN(
+            self.graph,
+            self.widths,
+            self.strides,
+            None,
+            self.dropout,
+            impl=self.impl,
+            layout=self.layout,
+            name="backbone",
         )
+        feat, _ = backbone(inp, train)
         if feat.shape[1] != t:  # strided backbones: back to the window's temporal resolution
             feat = jnp.repeat(feat, -(-t // feat.shape[1]), axis=1)[:, :t]
         parts = [feat]

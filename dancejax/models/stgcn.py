@@ -37,7 +37,7 @@ class STGCNBlock(nn.Module):
     kernel: int = 9
     impl: str = "conv1d"
     bn_momentum: float = 0.1
-    layout: str = "nvtc"
+    layout: str = "vntc"
     conv_init: Any = None  # kernel initialiser of every conv (default: PyTorch's), biases then start at 0
     bn_scale_init: Any = None
 
@@ -94,6 +94,7 @@ class STGCN(nn.Module):
     data_bn: bool = True
     impl: str = "conv1d"
     bn_momentum: float = 0.1
+    layout: str = "vntc"  # inside the backbone: 'vntc' or 'nvtc' (see the comment below)
 
     @nn.compact
     def __call__(self, x, train: bool = False):
@@ -107,9 +108,14 @@ class STGCN(nn.Module):
         if self.data_bn:
             h = BatchNorm(momentum=self.bn_momentum, name="data_bn")(h.reshape(n * m, t, v * c), train)
             h = h.reshape(n * m, t, v, c)
-        # Inside the backbone the layout is (N, V, T, C): the temporal 1-D convolution then
-        # runs on (N·V, T, C) with no transposes (benchmarks/formulation.py); channels stay last.
-        h = h.transpose(0, 2, 1, 3)
+        # Inside the backbone the layout is (V, N, T, C) (or (N, V, T, C) with layout='nvtc'):
+        # the temporal 1-D convolution then runs on (V·N, T, C), and with joints leading the
+        # graph convolution is plain GEMMs, with no transposes in either (benchmarks/
+        # formulation.py, op_profile.py); channels stay last.
+        if self.layout not in ("vntc", "nvtc"):
+            raise ValueError(f"STGCN layout must be 'vntc' or 'nvtc', got {self.layout!r}")
+        perm, back = ((2, 0, 1, 3), (1, 2, 0, 3)) if self.layout == "vntc" else ((0, 2, 1, 3), (0, 2, 1, 3))
+        h = h.transpose(perm)
         for i, (w, s) in enumerate(zip(self.widths, self.strides)):
             a = a0
             if self.edge_importance:
@@ -121,9 +127,10 @@ class STGCN(nn.Module):
                 dropout=0.0 if i == 0 else self.dropout,
                 impl=self.impl,
                 bn_momentum=self.bn_momentum,
+                layout=self.layout,
                 name=f"block_{i}",
             )(h, a, train)
-        h = h.transpose(0, 2, 1, 3)
+        h = h.transpose(back)
         logits = None
         if self.num_classes is not None:
             pooled = h.mean(axis=(1, 2)).reshape(n, m, -1).mean(1)
