@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from flax import linen as nn  # noqa: E402
 
-from benchmarks.timing import median_ms  # noqa: E402
+from benchmarks.timing import median_ms, save_results  # noqa: E402
 from benchmarks.vs_torch import MODELS, SHAPES, TINY_SHAPES, build, jax_fns, train_state  # noqa: E402
 from dancejax.cli import keep_freed_memory  # noqa: E402
 from dancejax.layers import functional as F  # noqa: E402
@@ -124,8 +123,7 @@ def main():
             med = float(np.median(ts))
             rows.append({"model": m, "variant": name, "ms": med, "rounds_ms": ts, "ratio": med / base})
             print(f"  {name:<14}{med:>9.1f} ms {med / base:>6.2f}   rounds: {' '.join(f'{x:.1f}' for x in ts)}")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps({"backend": jax.default_backend(), "rows": rows}, indent=1))
+    save_results(a.out, {"backend": jax.default_backend(), "rows": rows})
     print(f"\nsaved {a.out}")
 
 

@@ -110,8 +110,9 @@ def main():
                 f"{med['torch_faults']:>9.0f}{med['jax_ms'] / med['torch_ms']:>10.2f}",
                 flush=True,
             )
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps({"rows": rows}, indent=1))
+    from benchmarks.timing import save_results
+
+    save_results(a.out, {"rows": rows})
     print(f"saved {a.out}")
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import sys
 from pathlib import Path
 
@@ -38,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jax  # noqa: E402
 
-from benchmarks.timing import busy_time, traced  # noqa: E402
+from benchmarks.timing import busy_time, save_results, traced  # noqa: E402
 from benchmarks.vs_torch import MODELS, SHAPES, TINY_SHAPES, build, jax_fns, train_state  # noqa: E402
 from dancejax.cli import keep_freed_memory  # noqa: E402
 
@@ -184,8 +183,7 @@ def main():
         for c in CATEGORIES:
             ms = r["ops_ms"].get(c, 0.0)
             print(f"  {c:<20}{ms:>9.1f} ms {100 * ms / busy:>6.1f} %{r['summed_ms'].get(c, 0.0):>8.1f} ms")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps({"backend": jax.default_backend(), "rows": rows}, indent=1))
+    save_results(a.out, {"backend": jax.default_backend(), "rows": rows})
     print(f"\nsaved {a.out}")
 
 

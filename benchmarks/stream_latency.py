@@ -19,7 +19,6 @@ thread, before JAX is imported: the figure a dance-class laptop running other wo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -107,18 +106,17 @@ def main():
                 f"{100 * r['median_ms'] / BUDGET_MS:>10.1f}{r['dancer_frames_per_s']:>17.0f}",
                 flush=True,
             )
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(
-        json.dumps(
-            {
-                "backend": jax.default_backend(),
-                "cores": cores,
-                "budget_ms": BUDGET_MS,
-                "flip_test": flip_used,
-                "rows": rows,
-            },
-            indent=1,
-        )
+    from benchmarks.timing import save_results
+
+    save_results(
+        a.out,
+        {
+            "backend": jax.default_backend(),
+            "cores": cores,
+            "budget_ms": BUDGET_MS,
+            "flip_test": flip_used,
+            "rows": rows,
+        },
     )
     print(f"saved {a.out}")
 

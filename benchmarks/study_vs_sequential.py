@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.op_profile import op_intervals  # noqa: E402
-from benchmarks.timing import busy_time, median_ms, traced  # noqa: E402
+from benchmarks.timing import busy_time, median_ms, save_results, traced  # noqa: E402
 from dancejax.cli import keep_freed_memory  # noqa: E402
 from dancejax.data import load_dataset  # noqa: E402
 from dancejax.study import choose_chunk, stack  # noqa: E402
@@ -200,8 +199,7 @@ def main():
                         f"({100 * vb / vw:.0f} %)",
                         flush=True,
                     )
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps({"backend": jax.default_backend(), "rows": rows}, indent=1))
+    save_results(a.out, {"backend": jax.default_backend(), "rows": rows})
     print(f"saved {a.out}")
 
 

@@ -1,4 +1,5 @@
-"""The one timer the benchmark scripts share: the median of repeated calls after warm-up."""
+"""What the benchmark scripts share: the median of repeated calls after warm-up, a profiler
+trace of a few calls, the busy time of overlapping spans, and writing the results file."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gzip
 import json
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -52,3 +54,9 @@ def busy_time(spans) -> float:
             busy += t1 - max(t0, end)
             end = t1
     return busy
+
+
+def save_results(out, payload) -> None:
+    """Write ``payload`` as indented JSON to ``out``, making its folder first."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(payload, indent=1))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import platform
 import sys
@@ -41,7 +40,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.timing import median_ms  # noqa: E402
+from benchmarks.timing import median_ms, save_results  # noqa: E402
 from dancejax.cli import keep_freed_memory  # noqa: E402
 from dancejax.convert import import_state_dict, import_stgcn  # noqa: E402
 from dancejax.models.mkff import MKFFSTGCN  # noqa: E402
@@ -459,8 +458,7 @@ def main():
         result["scaling"] = [
             r for m in a.models for r in scaling(m, shapes[m][1] if m != "stga_net" else 10, max(3, a.repeats // 3))
         ]
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(result, indent=1))
+    save_results(a.out, result)
     print(f"\nsaved {a.out}")
 
 
