@@ -43,11 +43,11 @@ def keep_freed_memory(log=None) -> bool:
     XLA:CPU allocates each step's buffers anew, from its worker threads.  By default glibc serves
     allocations of more than a few MB with fresh ``mmap`` pages (and thread arenas cap their heaps
     at 64 MB), so every step pays page faults on hundreds of MB that it has just freed: about
-    118 000 minor faults (≈ 460 MB) per ST-GCN-10 train step, measured with ``getrusage``.  One
-    arena, no ``mmap`` below 1 GB and no trimming of the heap keep the pages mapped: 22 000 faults,
-    and the train steps of ST-GCN-10, MKFF-ST-GCN and STGA-Net 4–7 % faster on the quiet 2-core
-    CPU (more when other processes compete for the cores; ``benchmarks/allocator.py``).  The
-    cost: the process keeps its peak heap.
+    112 000 minor faults (≈ 440 MB) per ST-GCN-10 train step, measured with ``getrusage``.  One
+    arena, no ``mmap`` below 1 GB and no trimming of the heap keep the pages mapped: once the heap
+    has grown, 161 faults per step, and the train steps of ST-GCN-10, MKFF-ST-GCN and STGA-Net
+    16, 13 and 2 % faster on the 2-core CPU (``benchmarks/allocator.py``).  The cost: the
+    process keeps its peak heap.
 
     Only for command-line entry points (the ``dancejax`` command, the experiment and benchmark
     scripts, the test suite), called before JAX starts its threads; never on import of the
