@@ -1,9 +1,10 @@
 """Train-step A/B of the formulation choices inside dancejax's models, in one process.
 
-    python benchmarks/ablation.py                          # all models of vs_torch.py
-    python benchmarks/ablation.py --models stgcn10 --rounds 5 --repeats 5
+    python -m benchmarks.ablation                          # all models of vs_torch
+    python -m benchmarks.ablation --models stgcn10 --rounds 5 --repeats 5
 
-For each model's jitted train step (the same step and shapes as ``benchmarks/vs_torch.py``) it
+Run from the repository root.  For each model's jitted train step (the workloads of
+``benchmarks/workloads.py``: the same step and shapes as ``benchmarks/vs_torch.py``) it
 builds one variant per choice and times them in alternating rounds (each round: the median of
 ``--repeats`` steps of every variant, in an order that rotates from round to round), then
 prints each variant's median over the rounds and its ratio to the library's default:
@@ -23,20 +24,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import jax
+import numpy as np
+from flax import linen as nn
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-from flax import linen as nn  # noqa: E402
-
-from benchmarks.timing import median_ms, save_results  # noqa: E402
-from benchmarks.vs_torch import MODELS, SHAPES, TINY_SHAPES, build, jax_fns, train_state  # noqa: E402
-from dancejax.cli import keep_freed_memory  # noqa: E402
-from dancejax.layers import functional as F  # noqa: E402
-from dancejax.models.stgcn import STGCN  # noqa: E402
+from benchmarks.common import median_ms, save_results
+from benchmarks.workloads import MODELS, SHAPES, TINY_SHAPES, build, jax_fns, train_state
+from dancejax.layers import functional as F
+from dancejax.models.stgcn import STGCN
+from dancejax.runtime import keep_freed_memory
 
 
 def textbook_batch_norm(x, scale, bias, epsilon):

@@ -1,16 +1,17 @@
 """The C allocator's settings against the train step: the system's against ``keep_freed_memory``.
 
-    python benchmarks/allocator.py                        # the three models of vs_torch.py, 3 rounds
-    python benchmarks/allocator.py --models stgcn10 --rounds 5
+    python -m benchmarks.allocator                        # three of vs_torch's models, 3 rounds
+    python -m benchmarks.allocator --models stgcn10 --rounds 5
 
 XLA:CPU allocates a step's buffers anew on every call.  With glibc's defaults, large blocks come
 from fresh ``mmap`` pages, so each step pays page faults on memory it has just freed.
-``dancejax.cli.keep_freed_memory`` (what the command-line scripts call first) makes glibc keep
+``dancejax.runtime.keep_freed_memory`` (what the command-line scripts call first) makes glibc keep
 freed memory mapped.  Each setting runs in its own process (the settings must be made before
 JAX starts its threads); the rounds alternate the two, so that the load of a shared machine
 drifting during the run weighs on both.  Each process times ``--repeats`` train steps of JAX
-and of PyTorch eager (same model, batch and plain SGD step as ``vs_torch.py``) and counts the
-minor page faults per step (``getrusage``).  Prints medians over rounds and writes ``--out``.
+and of PyTorch eager (a workload of ``benchmarks/workloads.py``, as ``vs_torch`` times it) and
+counts the minor page faults per step (``getrusage``).  Prints medians over rounds and writes
+``--out``.  Run from the repository root.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import median_ms, save_results
 
+ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("stgcn10", "mkff_stgcn", "stga_net")
 SETTINGS = ("system", "keep")
 
@@ -35,8 +37,6 @@ WARMUP = 8  # untimed calls first: with the setting, the kept heap can still gro
 def timed_faults(fn, repeats: int) -> tuple[float, float]:
     """(median ms, minor page faults per call) of ``fn()`` over ``repeats`` calls after ``WARMUP``
     untimed calls."""
-    from benchmarks.timing import median_ms
-
     for _ in range(WARMUP):
         fn()
     f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -46,12 +46,12 @@ def timed_faults(fn, repeats: int) -> tuple[float, float]:
 
 def child(model: str, setting: str, repeats: int, tiny: bool) -> dict:
     """One process: apply ``setting``, then time JAX's and PyTorch's train step."""
-    from dancejax.cli import keep_freed_memory
+    from dancejax.runtime import keep_freed_memory
 
     applied = keep_freed_memory() if setting == "keep" else False
     import jax
 
-    from benchmarks.vs_torch import SHAPES, TINY_SHAPES, build, jax_fns, torch_sgd, torch_step, train_state
+    from benchmarks.workloads import SHAPES, TINY_SHAPES, build, jax_fns, torch_sgd, torch_step, train_state
 
     batch, frames = (TINY_SHAPES if tiny else SHAPES)[model]
     w = build(model, batch, frames)
@@ -86,17 +86,17 @@ def main():
     rows = []
     print(
         f"train step, median over {a.rounds} rounds of the median of {a.repeats} steps; faults = minor page faults "
-        "per step; system = glibc's defaults, keep = dancejax.cli.keep_freed_memory"
+        "per step; system = glibc's defaults, keep = dancejax.runtime.keep_freed_memory"
     )
     print(f"{'model':<12}{'setting':<8}{'jax ms':>9}{'faults':>9}{'torch ms':>10}{'faults':>9}{'jax/torch':>10}")
     for model in a.models:
         got = {s: [] for s in SETTINGS}
         for r in range(a.rounds):
             for s in SETTINGS if r % 2 == 0 else SETTINGS[::-1]:
-                cmd = [sys.executable, __file__, "--child", model, s, "--repeats", str(a.repeats)]
+                cmd = [sys.executable, "-m", "benchmarks.allocator", "--child", model, s, "--repeats", str(a.repeats)]
                 cmd += ["--tiny"] if a.tiny else []
                 env = {**os.environ, "DANCEJAX_MALLOC": ""}
-                out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+                out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
                 if out.returncode != 0:
                     raise SystemExit(f"allocator: the {model}/{s} process failed:\n{out.stderr[-2000:]}")
                 got[s].append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -110,8 +110,6 @@ def main():
                 f"{med['torch_faults']:>9.0f}{med['jax_ms'] / med['torch_ms']:>10.2f}",
                 flush=True,
             )
-    from benchmarks.timing import save_results
-
     save_results(a.out, {"rows": rows})
     print(f"saved {a.out}")
 

@@ -1,6 +1,6 @@
 """How to write ST-GCN's temporal and graph convolutions for XLA.
 
-    python benchmarks/formulation.py [--replicas 8] [--repeats 20] [--only conv|dropout|conv-parts]
+    python -m benchmarks.formulation [--replicas 8] [--repeats 20] [--only conv|dropout|conv-parts]
 
 Times forward+backward (the train-step cost) of one ST-GCN block's temporal conv
 (kernel 9) and graph conv (both contraction orders, in the three layouts) at batch 16,
@@ -17,19 +17,15 @@ with achieved GFLOP/s, beside PyTorch's conv1d where torch is installed.
 
 import argparse
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from benchmarks.timing import median_ms  # noqa: E402
-from dancejax.cli import keep_freed_memory  # noqa: E402
-from dancejax.graph import spatial_partition  # noqa: E402
-from dancejax.layers import functional as F  # noqa: E402
+from benchmarks.common import median_ms
+from dancejax.layers import functional as F
+from dancejax.maths.graph import spatial_partition
+from dancejax.runtime import keep_freed_memory
 
 
 def timeit(fn, *args, repeats):

@@ -19,22 +19,22 @@ for arg in "$@"; do
     *) echo "gpu_suite.sh: unknown option '$arg' (use --tiny, --out=DIR)" >&2; exit 2 ;;
   esac
 done
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.."  # the repository root: the scripts run as modules of the benchmarks package
 mkdir -p "$OUT"
 DEVICE=$(python -c "import jax; print('gpu' if jax.default_backend() == 'gpu' else 'cpu')")
 echo "gpu_suite: JAX on $DEVICE; tiny=$TINY; results in $OUT"
 if [ "$TINY" = 1 ]; then
-  python benchmarks/vs_torch.py --device "$DEVICE" --tiny --no-compile --repeats 2 --out "$OUT/vs_torch_fp32.json"
-  python benchmarks/study_vs_sequential.py --tasks prediction --settings 2 --repeats 1 --preset test --out "$OUT/study.json"
-  python benchmarks/stream_latency.py --preset test --dancers 1 --frames 20 --out "$OUT/stream.json"
+  python -m benchmarks.vs_torch --device "$DEVICE" --tiny --no-compile --repeats 2 --out "$OUT/vs_torch_fp32.json"
+  python -m benchmarks.study_vs_sequential --tasks prediction --settings 2 --repeats 1 --preset test --out "$OUT/study.json"
+  python -m benchmarks.stream_latency --preset test --dancers 1 --frames 20 --out "$OUT/stream.json"
 else
-  python benchmarks/vs_torch.py --device "$DEVICE" --repeats 10 --scaling --out "$OUT/vs_torch_fp32.json"
+  python -m benchmarks.vs_torch --device "$DEVICE" --repeats 10 --scaling --out "$OUT/vs_torch_fp32.json"
   if [ "$DEVICE" = gpu ]; then
-    python benchmarks/vs_torch.py --device gpu --no-compile --precision tf32 --out "$OUT/vs_torch_tf32.json"
-    python benchmarks/vs_torch.py --device gpu --no-compile --precision bf16 --out "$OUT/vs_torch_bf16.json"
+    python -m benchmarks.vs_torch --device gpu --no-compile --precision tf32 --out "$OUT/vs_torch_tf32.json"
+    python -m benchmarks.vs_torch --device gpu --no-compile --precision bf16 --out "$OUT/vs_torch_bf16.json"
   fi
-  python benchmarks/study_vs_sequential.py --settings 1 4 16 64 --out "$OUT/study.json"
-  python benchmarks/stream_latency.py --dancers 1 4 16 64 --out "$OUT/stream.json"
+  python -m benchmarks.study_vs_sequential --settings 1 4 16 64 --out "$OUT/study.json"
+  python -m benchmarks.stream_latency --dancers 1 4 16 64 --out "$OUT/stream.json"
 fi
 python - "$OUT" <<'PY'
 import json, sys

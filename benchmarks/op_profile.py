@@ -1,9 +1,10 @@
 """Where a train step's time goes, by XLA op category, from a JAX profiler trace.
 
-    python benchmarks/op_profile.py                         # the three models of vs_torch.py
-    python benchmarks/op_profile.py --models stgcn10 --steps 5
+    python -m benchmarks.op_profile                         # the models of vs_torch
+    python -m benchmarks.op_profile --models stgcn10 --steps 5
 
-For each model's jitted train step (the same step and shapes as ``benchmarks/vs_torch.py``:
+Run from the repository root.  For each model's jitted train step (the workloads of
+``benchmarks/workloads.py``, the same step and shapes as ``benchmarks/vs_torch.py``:
 forward, loss, backward, SGD update, BatchNorm statistics) it traces ``--steps`` calls and
 attributes the time of every XLA op to a category: convolution, dot (matmul), XNNPACK fusions
 (``ynn_fusion``: dots or convolutions fused with elementwise work by XLA:CPU's XNNPACK path),
@@ -30,84 +31,12 @@ from __future__ import annotations
 
 import argparse
 import collections
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import jax
 
-import jax  # noqa: E402
-
-from benchmarks.timing import busy_time, save_results, traced  # noqa: E402
-from benchmarks.vs_torch import MODELS, SHAPES, TINY_SHAPES, build, jax_fns, train_state  # noqa: E402
-from dancejax.cli import keep_freed_memory  # noqa: E402
-
-NOT_OPS = (
-    "$",
-    "ThunkExecutor",
-    "PjitFunction",
-    "SlinkyThreadPool",
-    "CommonPjRtLoadedExecutable",
-    "ParseArguments",
-    "DevicePut",
-    "TransposePlan",
-    "while",
-    "conditional",
-    "call",
-)
-END = "end: "  # the event that closes an asynchronously run op (see the module's docstring)
-CATEGORIES = ("convolution", "dot", "xnnpack fusion", "elementwise fusion", "transpose/copy", "reduction", "other")
-
-
-def category(name: str) -> str | None:
-    """The op category of a trace event name, or None for events that are not XLA ops."""
-    if name.startswith(NOT_OPS) or name.startswith(END) or "::" in name:
-        return None
-    base = name.split(".")[0].lower()
-    if base.startswith(("convolution", "conv_general")):
-        return "convolution"
-    if base.startswith("dot"):
-        return "dot"
-    if base.startswith("ynn_fusion") or base.startswith("xnn"):
-        return "xnnpack fusion"
-    if "reduce" in base:
-        return "reduction"
-    if base.startswith(("transpose", "copy", "bitcast", "concatenate", "slice", "pad", "gather")) or (
-        base.endswith("fusion") and all(w in ("transpose", "copy", "bitcast", "fusion") for w in base.split("_"))
-    ):
-        return "transpose/copy"
-    if "fusion" in base:
-        return "elementwise fusion"
-    return "other"
-
-
-def op_intervals(events) -> list[tuple[str, float, float]]:
-    """(name, start µs, end µs) of every XLA op in a trace's events.  An op that XLA:CPU runs
-    asynchronously has a dispatch event ``name`` and a completion event ``end: name``: its
-    interval runs to the end of the first completion event after its start (and before the
-    op's next start); other ops span their own event."""
-    starts, ends = collections.defaultdict(list), collections.defaultdict(list)
-    for e in events:
-        if e.get("ph") != "X" or "dur" not in e:
-            continue
-        name = e["name"]
-        if name.startswith(END):
-            ends[name[len(END) :]].append(e["ts"] + e["dur"])
-        elif category(name) is not None:
-            starts[name].append((e["ts"], e["ts"] + e["dur"]))
-    out = []
-    for name, spans in starts.items():
-        spans.sort()
-        done = sorted(ends.get(name, ()))
-        j = 0
-        for i, (t0, t1) in enumerate(spans):
-            while j < len(done) and done[j] < t0:
-                j += 1
-            nxt = spans[i + 1][0] if i + 1 < len(spans) else float("inf")
-            if j < len(done) and done[j] <= nxt:
-                t1 = max(t1, done[j])
-                j += 1
-            out.append((name, t0, t1))
-    return out
+from benchmarks.common import CATEGORIES, busy_time, category, op_intervals, save_results, traced
+from benchmarks.workloads import MODELS, SHAPES, TINY_SHAPES, build, jax_fns, train_state
+from dancejax.runtime import keep_freed_memory
 
 
 def wall_shares(intervals) -> dict:

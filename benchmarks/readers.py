@@ -1,6 +1,6 @@
 """Peak memory and time of the readers on large files (issue: a 200 MB text BVH needed 3.4 GB).
 
-    python benchmarks/readers.py --mb 200
+    python -m benchmarks.readers --mb 200
 
 Writes a BVH, an AMC and an AIST++-style pickle of about ``--mb`` MB each from the real fixtures
 (their motion repeated), then reads each in a fresh process and reports the peak resident memory

@@ -1,9 +1,9 @@
 """Per-frame latency of the streaming engine against the real-time budget.
 
-    python benchmarks/stream_latency.py                       # quick-preset models, 1 CPU core
-    python benchmarks/stream_latency.py --threads 2 --dancers 1 4 16
-    python benchmarks/stream_latency.py --refiner runs/rec/model --predictor runs/pred/model
-    python benchmarks/stream_latency.py --flip-test on            # the refiner as evaluated, at twice the cost
+    python -m benchmarks.stream_latency                       # quick-preset models, 1 CPU core
+    python -m benchmarks.stream_latency --threads 2 --dancers 1 4 16
+    python -m benchmarks.stream_latency --refiner runs/rec/model --predictor runs/pred/model
+    python -m benchmarks.stream_latency --flip-test on            # the refiner as evaluated, at twice the cost
 
 For each stage (refine + classify: MKFF-ST-GCN; predict: STGA-Net; and both in one step) it
 feeds the engine one frame at a time and times ``push`` (the jitted ring-buffer step plus the
@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import save_results
 
 BUDGET_MS = 1000.0 / 25.0
 
@@ -54,16 +52,16 @@ def main():
         os.environ["XLA_FLAGS"] = (
             os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         )
-    from dancejax.cli import keep_freed_memory
+    from dancejax.runtime import keep_freed_memory
 
     keep_freed_memory()
     import jax
 
-    from dancejax import prediction as P
-    from dancejax import recognition as R
+    from dancejax.deploy.saved import load_model
+    from dancejax.deploy.stream import StreamEngine, latency
     from dancejax.errors import DataError
-    from dancejax.saved import load_model
-    from dancejax.stream import StreamEngine, latency
+    from dancejax.tasks import prediction as P
+    from dancejax.tasks import recognition as R
 
     try:
         if a.refiner:
@@ -106,8 +104,6 @@ def main():
                 f"{100 * r['median_ms'] / BUDGET_MS:>10.1f}{r['dancer_frames_per_s']:>17.0f}",
                 flush=True,
             )
-    from benchmarks.timing import save_results
-
     save_results(
         a.out,
         {

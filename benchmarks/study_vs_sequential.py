@@ -1,15 +1,15 @@
 """A vmapped study against the same settings run one after another.
 
-    python benchmarks/study_vs_sequential.py                  # N = 1, 4, 16; both tasks; quick presets
-    python benchmarks/study_vs_sequential.py --impl stack     # another temporal-conv formulation
-    python benchmarks/study_vs_sequential.py --profile        # + wall and busy op time per setting-step
+    python -m benchmarks.study_vs_sequential                  # N = 1, 4, 16; both tasks; quick presets
+    python -m benchmarks.study_vs_sequential --impl stack     # another temporal-conv formulation
+    python -m benchmarks.study_vs_sequential --profile        # + wall and busy op time per setting-step
 
 For each task (recognition: MKFF-ST-GCN quick preset; prediction: STGA-Net quick preset)
 and N settings (different seeds, learning rates and dropout rates), it times the train
 step of one vmapped program over N settings and the ordinary single-setting step, on the
 same batches, and prints the cost per setting-epoch of both and their ratio (vmapped /
 sequential; below 1 = the study is cheaper), and the cost of the study runner's own choice,
-``chunk_size='auto'`` (``dancejax.study.choose_chunk`` times chunks of 1, 2, 4, … settings and
+``chunk_size='auto'`` (``dancejax.studies.study.choose_chunk`` times chunks of 1, 2, 4, … settings and
 keeps the cheapest per setting), with the chunk it chose.  Each of ``--repeats`` rounds times the N
 settings' ordinary steps one after another, one vmapped step and the auto strategy's chunks,
 in an order that rotates from round to round, so that the load of a shared machine drifting
@@ -29,28 +29,23 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from benchmarks.op_profile import op_intervals  # noqa: E402
-from benchmarks.timing import busy_time, median_ms, save_results, traced  # noqa: E402
-from dancejax.cli import keep_freed_memory  # noqa: E402
-from dancejax.data import load_dataset  # noqa: E402
-from dancejax.study import choose_chunk, stack  # noqa: E402
-from dancejax.tasks import get_task  # noqa: E402
+from benchmarks.common import busy_time, median_ms, op_intervals, save_results, traced
+from dancejax.data import load_dataset
+from dancejax.runtime import keep_freed_memory
+from dancejax.studies.study import choose_chunk, stack
+from dancejax.tasks import get_task
 
 
 def op_profile(fn, args, steps: int = 3):
     """(wall ms, busy ms) per call of ``fn`` from a profiler trace of ``steps`` calls: busy =
     the time during which XLA runs at least one op (asynchronous ops counted to their
-    completion events, as in ``benchmarks/op_profile.py``)."""
+    completion events: ``benchmarks.common.op_intervals``)."""
     got = traced(fn, args, steps)
     if got is None:
         return None

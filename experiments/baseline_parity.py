@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dancejax import prediction as P
-from dancejax.cli import enable_compilation_cache, keep_freed_memory
 from dancejax.data import load_dataset
-from dancejax.report import write_csv
+from dancejax.io.tables import write_csv
+from dancejax.runtime import enable_compilation_cache, keep_freed_memory
+from dancejax.tasks import prediction as P
 from dancejax.train.loop import fit
 
 HORIZONS = (80, 160, 320, 400)

@@ -20,11 +20,11 @@ preset alone); ``python experiments/prediction.py --methods dmgnn --preset quick
 import argparse
 from pathlib import Path
 
-from dancejax.cli import enable_compilation_cache, keep_freed_memory
-from dancejax.compare import compare_prediction, compare_recognition
 from dancejax.data import load_dataset
 from dancejax.data.summary import print_summary
-from dancejax.prediction import METHODS as PREDICTION_METHODS
+from dancejax.runtime import enable_compilation_cache, keep_freed_memory
+from dancejax.studies.compare import compare_prediction, compare_recognition
+from dancejax.tasks.prediction import METHODS as PREDICTION_METHODS
 
 MAIN_RECOGNITION = ["hbrnn", "stgcn", "mkff_stgcn"]  # the ablations: experiments/recognition.py
 QUICK_SKIP = {"dmgnn": "DMGNN (47 M parameters) needs about an hour on 2 CPU cores even at the quick preset"}
@@ -46,7 +46,7 @@ def main(argv=None):
         print_summary(ds, out)
     if "recognition" not in a.skip:
         print("\n" + "=" * 100 + "\n2. Recognition: refinement + style (MKFF-ST-GCN vs baselines)\n" + "=" * 100)
-        compare_recognition(MAIN_RECOGNITION, "quick" if a.quick else "paper", a.seeds, out, ds)
+        compare_recognition(MAIN_RECOGNITION, "quick" if a.quick else "original", a.seeds, out, ds)
     if "prediction" not in a.skip:
         print("\n" + "=" * 100 + "\n3. Prediction (STGA-Net vs baselines)\n" + "=" * 100)
         methods = list(PREDICTION_METHODS)

@@ -15,9 +15,9 @@ Results: <out>/recognition.{csv,json}, recognition_pck_curve.png.
 import argparse
 from pathlib import Path
 
-from dancejax.cli import enable_compilation_cache, keep_freed_memory
-from dancejax.compare import compare_recognition
-from dancejax.recognition import METHODS, PRESETS
+from dancejax.runtime import enable_compilation_cache, keep_freed_memory
+from dancejax.studies.compare import compare_recognition
+from dancejax.tasks.recognition import METHODS, PRESETS
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

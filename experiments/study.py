@@ -1,4 +1,4 @@
-"""Run a hyper-parameter study as vmapped programs (dancejax.study).
+"""Run a hyper-parameter study as vmapped programs (dancejax.studies.study).
 
     python experiments/study.py --config experiments/configs/study_recognition16.json   # ~6 min on 2 cores
     python experiments/study.py --config experiments/configs/study_prediction.json --out results/study

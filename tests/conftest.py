@@ -11,7 +11,7 @@ def pytest_configure(config):
     # the persistent XLA compilation cache, as the command line uses it: tests that build the same
     # train step in several runs (resume, studies against separate runs) compile it once
     # and the C allocator setting of the command-line scripts (freed memory kept for reuse)
-    from dancejax.cli import enable_compilation_cache, keep_freed_memory
+    from dancejax.runtime import enable_compilation_cache, keep_freed_memory
 
     keep_freed_memory()
     enable_compilation_cache(log=lambda m: print(m))

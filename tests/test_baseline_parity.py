@@ -1,5 +1,5 @@
 """Faithful baselines: dancejax's siMLPe, LTD, DMGNN and HBRNN against independent PyTorch
-transcriptions of the originals (``tests/reference``), with the originals' parameter names.
+transcriptions of the originals (``reference/``), with the originals' parameter names.
 
 Random original-layout weights (and non-trivial BatchNorm statistics) are imported into
 dancejax; tolerances: forward outputs relative error ≤ 1e-5 (float32, eval mode); parameters
@@ -11,15 +11,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="PyTorch parity tests need the torch extra: pip install '.[torch]'")
+pytest.importorskip("torch", reason="PyTorch parity tests need the torch extra: pip install '.[torch]'")
 
-from dancejax.convert import import_state_dict  # noqa: E402
-from dancejax.errors import DataError  # noqa: E402
-from dancejax.models import LTD, SiMLPe  # noqa: E402
-from dancejax.models import ltd as ltd_module  # noqa: E402
-from dancejax.models import simlpe as simlpe_module  # noqa: E402
-from tests.reference.ltd import TorchLTD  # noqa: E402
-from tests.reference.simlpe import TorchSiMLPe  # noqa: E402
+import torch
+
+from dancejax.deploy.convert import import_state_dict
+from dancejax.errors import DataError
+from dancejax.models import LTD, SiMLPe
+from dancejax.models import ltd as ltd_module
+from dancejax.models import simlpe as simlpe_module
+from reference.ltd import TorchLTD
+from reference.simlpe import TorchSiMLPe
 
 torch.manual_seed(0)
 
@@ -208,7 +210,7 @@ def test_state_dict_errors_name_key_and_shapes():
 def dmgnn_pair(dropouts=None):
     from dancejax.models import DMGNN
     from dancejax.models import dmgnn as dmgnn_module
-    from tests.reference.dmgnn import TorchDMGNN
+    from reference.dmgnn import TorchDMGNN
 
     ref = TorchDMGNN(obs=10, pred=10, hidden=32)
     perturb(ref, 0.05)
@@ -260,7 +262,7 @@ def test_dmgnn_sgd_step_parity():
 
 def hbrnn_pair():
     from dancejax.models import HBRNN
-    from tests.reference.hbrnn import TorchHBRNN
+    from reference.hbrnn import TorchHBRNN
 
     ref = TorchHBRNN(widths=(6, 6, 8, 8))
     perturb(ref, 0.2)

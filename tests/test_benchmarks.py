@@ -1,5 +1,8 @@
-"""The benchmark scripts run (tiny sizes, no timing asserted) and refuse bad requests clearly."""
+"""The benchmark scripts run as modules from the repository root (tiny sizes, no timing asserted),
+refuse bad requests clearly, and share code only through ``benchmarks.common`` and
+``benchmarks.workloads``."""
 
+import ast
 import json
 import math
 import os
@@ -15,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, env_extra=None, **kw):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
+    env = {**os.environ, **(env_extra or {})}
     return subprocess.run(list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, **kw)
 
 
@@ -49,14 +52,14 @@ def test_gpu_suite_rejects_unknown_option():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["benchmarks/vs_torch.py", "--models", "resnet"], "invalid choice: 'resnet'"),
-        (["benchmarks/vs_torch.py", "--device", "tpu", "--tiny"], "device 'tpu' is not available"),
-        (["benchmarks/study_vs_sequential.py", "--settings", "0"], "every N must be at least 1"),
-        (["benchmarks/stream_latency.py", "--threads", "0"], "--threads must be at least 1"),
-        (["benchmarks/allocator.py", "--rounds", "0"], "--rounds and --repeats must be at least 1"),
-        (["benchmarks/ablation.py", "--repeats", "0"], "--rounds and --repeats must be at least 1"),
-        (["benchmarks/ablation.py", "--models", "resnet"], "invalid choice: 'resnet'"),
-        (["benchmarks/vs_torch.py", "--original-stgcn", "/nonexistent", "--tiny"], "not a checkout of the original"),
+        (["-m", "benchmarks.vs_torch", "--models", "resnet"], "invalid choice: 'resnet'"),
+        (["-m", "benchmarks.vs_torch", "--device", "tpu", "--tiny"], "device 'tpu' is not available"),
+        (["-m", "benchmarks.study_vs_sequential", "--settings", "0"], "every N must be at least 1"),
+        (["-m", "benchmarks.stream_latency", "--threads", "0"], "--threads must be at least 1"),
+        (["-m", "benchmarks.allocator", "--rounds", "0"], "--rounds and --repeats must be at least 1"),
+        (["-m", "benchmarks.ablation", "--repeats", "0"], "--rounds and --repeats must be at least 1"),
+        (["-m", "benchmarks.ablation", "--models", "resnet"], "invalid choice: 'resnet'"),
+        (["-m", "benchmarks.vs_torch", "--original-stgcn", "/nonexistent", "--tiny"], "not a checkout of the original"),
     ],
 )
 def test_benchmarks_refuse_bad_requests(args, message):
@@ -65,8 +68,32 @@ def test_benchmarks_refuse_bad_requests(args, message):
     assert message in r.stderr + r.stdout
 
 
+def test_benchmarks_share_code_only_through_common_modules():
+    """No benchmark script imports another script (``vs_torch`` included) or a test module, and
+    none edits ``sys.path`` to find its imports: they run as ``python -m benchmarks.<name>``."""
+    shared = {"benchmarks", "benchmarks.common", "benchmarks.workloads"}
+    scripts = sorted((ROOT / "benchmarks").glob("*.py"))
+    assert {p.stem for p in scripts} >= {"common", "workloads", "vs_torch", "ablation", "op_profile"}
+    for path in scripts:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith("tests"), f"{path.name} imports the test module {name}"
+                if name.startswith("benchmarks"):
+                    assert name in shared, f"{path.name} imports the benchmark script {name}"
+        # at module level (a function may still put a user's checkout of the original code on it)
+        for node in tree.body:
+            if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                assert "sys.path" not in ast.unparse(node), f"{path.name} edits sys.path at import"
+
+
 def test_unwritable_cache_folder_warns_and_runs_uncached(tmp_path):
-    from dancejax.cli import enable_compilation_cache
+    from dancejax.runtime import enable_compilation_cache
 
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -95,8 +122,7 @@ def test_unwritable_cache_folder_warns_and_runs_uncached(tmp_path):
     ],
 )
 def test_op_profile_categories(name, expected):
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.op_profile import category
+    from benchmarks.common import category
 
     assert category(name) == expected
 
@@ -104,8 +130,8 @@ def test_op_profile_categories(name, expected):
 def test_op_profile_counts_asynchronous_ops_to_their_completion():
     """XLA:CPU's convolutions trace a short dispatch event and an ``end:`` event when done: the
     op's time runs to the end event; concurrent ops share the wall time between them."""
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.op_profile import op_intervals, wall_shares
+    from benchmarks.common import op_intervals
+    from benchmarks.op_profile import wall_shares
 
     ev = lambda name, ts, dur: {"ph": "X", "name": name, "ts": ts, "dur": dur}
     events = [
@@ -136,8 +162,7 @@ def test_original_workload_optimiser_matches_torch_sgd():
     import numpy as np
     import torch
 
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.vs_torch import LR, ORIGINAL_SGD, sgd_tx
+    from benchmarks.workloads import LR, ORIGINAL_SGD, sgd_tx
 
     rng = np.random.default_rng(0)
     p0 = rng.normal(size=(5, 7)).astype(np.float32)
@@ -161,8 +186,7 @@ def test_original_workload_is_the_original_models_shape_and_loss():
     import numpy as np
     import torch
 
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.vs_torch import build
+    from benchmarks.workloads import build
 
     w = build("stgcn10_original", 2, 16)
     assert w.xt[0].shape == (2, 3, 16, 18, 1)
@@ -178,7 +202,7 @@ def test_original_workload_is_the_original_models_shape_and_loss():
 
 ALLOC_PROBE = """
 import os, resource, sys
-from dancejax.cli import keep_freed_memory
+from dancejax.runtime import keep_freed_memory
 applied = keep_freed_memory()
 import jax, jax.numpy as jnp
 f = jax.jit(lambda x: (x @ x + 1.0) @ x)  # 36 MB temporaries: above glibc's largest mmap threshold
@@ -217,7 +241,6 @@ def test_ablation_runs_each_variant_in_its_own_formulation(tmp_path):
     """The ablation's variants are what they say: tracing under ``backbone_layout('nvtc')`` gives
     the backbone in (N, V, T, C), the BN swap replaces ``F.batch_norm`` only inside its context,
     and the script prints a row per applicable variant."""
-    sys.path.insert(0, str(ROOT))
     import jax
     import jax.numpy as jnp
 
@@ -245,7 +268,8 @@ def test_ablation_runs_each_variant_in_its_own_formulation(tmp_path):
     out = tmp_path / "ablation.json"
     r = run(
         sys.executable,
-        "benchmarks/ablation.py",
+        "-m",
+        "benchmarks.ablation",
         "--tiny",
         "--rounds",
         "1",

@@ -2,11 +2,11 @@ import jax
 import numpy as np
 import pytest
 
-from dancejax.augment import AugmentConfig, augment, bone_lengths, flip, rotate, scale, temporal_blur
 from dancejax.data import load_dataset, project_windows, take_windows
-from dancejax.data.summary import calibrate, split_table
+from dancejax.data.augment import AugmentConfig, augment, bone_lengths, flip, rotate, scale, temporal_blur
+from dancejax.data.noise import calibrate, error_table, simulate_detections
+from dancejax.data.summary import split_table
 from dancejax.errors import DataError
-from dancejax.noise import error_table, simulate_detections
 from dancejax.skeleton import LSP14
 
 
@@ -107,7 +107,7 @@ def test_noise_simulator_matches_real_detector(ds):
     np.testing.assert_allclose(sim["miss"], real["miss"], atol=0.08)
     assert ((np.asarray(c) >= 0) & (np.asarray(c) <= 1)).all()
     # the simulated misses are exactly the joints the model input treats as undetected
-    from dancejax.recognition import MISSING
+    from dancejax.tasks.recognition import MISSING
 
     c = np.asarray(c)
     undetected = c <= MISSING

@@ -22,7 +22,7 @@ from dancejax.io import (
     write_npz,
 )
 from dancejax.io.bvh import CMU_BVH_SCALE, bvh_forward_kinematics
-from dancejax.sequence import PoseSequence, canonical, resample, to_lsp14
+from dancejax.io.sequence import PoseSequence, canonical, resample, to_lsp14
 from dancejax.skeleton import CMU31
 
 AIST = "gBR_sBM_cAll_d04_mBR2_ch08"

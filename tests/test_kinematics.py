@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dancejax.kinematics import acceleration, keypoint_flow, kinematic_features, velocity
+from dancejax.maths.kinematics import acceleration, keypoint_flow, kinematic_features, velocity
 
 
 def np_reference(p, d):

@@ -6,9 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dancejax.graph import spatial_partition
 from dancejax.layers import functional as F
 from dancejax.layers.modules import BatchNorm
+from dancejax.maths.graph import spatial_partition
 
 RTOL, ATOL = 1e-4, 1e-5
 

@@ -3,9 +3,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dancejax.filters import one_euro, savgol, savgol_coefficients
-from dancejax.losses import class_weights_from_counts, refinement_loss, weighted_cross_entropy
-from dancejax.metrics import pck_normalizer, pck_table
+from dancejax.maths.filters import one_euro, savgol, savgol_coefficients
+from dancejax.maths.losses import class_weights_from_counts, refinement_loss, weighted_cross_entropy
+from dancejax.maths.metrics import pck_normalizer, pck_table
 
 
 def test_refinement_loss_with_hand_picked_hard_joints():

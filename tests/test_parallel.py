@@ -114,7 +114,7 @@ def test_device_count_must_divide_batch():
     import jax
 
     from dancejax.errors import DataError
-    from dancejax.parallel import check_batch, data_mesh
+    from dancejax.train.parallel import check_batch, data_mesh
 
     mesh = data_mesh(jax.devices()[:1])
     check_batch(16, mesh)

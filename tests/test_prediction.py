@@ -4,17 +4,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dancejax import prediction as P
 from dancejax.data import load_dataset
 from dancejax.data.pipeline import augment_prediction, to_frame
-from dancejax.dct import dct_matrix, idct_matrix
 from dancejax.errors import DataError
-from dancejax.graph import connection_graph, symmetric_graph
-from dancejax.metrics import horizons_ms, prediction_errors
+from dancejax.maths.dct import dct_matrix, idct_matrix
+from dancejax.maths.graph import connection_graph, symmetric_graph
+from dancejax.maths.metrics import horizons_ms, prediction_errors
 from dancejax.models import PREDICTORS, build
 from dancejax.models.ggru import ggru_rollout, ggru_step
 from dancejax.models.stga_net import GlobalGraphAttention, LocalGraphAttention, local_attention_weights
 from dancejax.skeleton import mid_hip
+from dancejax.tasks import prediction as P
 from dancejax.train.loop import fit
 
 
@@ -221,7 +221,9 @@ def test_predictor_bad_input(data):
         p(obs * 1e30)
     with pytest.raises(ValueError, match="Unsupported model"):
         build(PREDICTORS, "transformer")
-    with pytest.raises(DataError, match="unknown prediction preset 'quik'; presets are default, quick, test, original"):
+    with pytest.raises(
+        DataError, match="unknown prediction preset 'quik'; presets are test, quick, default, original, paper"
+    ):
         P.make_config("stga_net", "quik")
     with pytest.raises(DataError, match="batch size 64 is larger than the"):
         P.steps_per_epoch(data, P.make_config("stga_net", "test", batch_size=64))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from dancejax.errors import DataError
-from dancejax.graph import connection_graph, hop_distance, spatial_partition, symmetric_graph
+from dancejax.maths.graph import connection_graph, hop_distance, spatial_partition, symmetric_graph
 from dancejax.skeleton import LAYOUTS, LSP14, get_layout, to_lsp14_matrix
 
 

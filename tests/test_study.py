@@ -5,11 +5,11 @@ import jax
 import numpy as np
 import pytest
 
-from dancejax import prediction as P
-from dancejax import recognition as R
 from dancejax.data import load_dataset
 from dancejax.errors import DataError
-from dancejax.study import expand, run_study, setting_config, validate_grid
+from dancejax.studies.study import expand, run_study, setting_config, validate_grid
+from dancejax.tasks import prediction as P
+from dancejax.tasks import recognition as R
 from dancejax.train.loop import fit
 from dancejax.train.optim import OptimConfig
 
@@ -111,7 +111,7 @@ def test_bad_grids():
 def test_auto_chunk_stops_doubling_once_the_cost_rises(monkeypatch):
     """Per-setting costs 10, 6, 8 ms at chunks 1, 2, 4 (a fake clock): chunks of 2 win, and 8 is
     never compiled (each size tried is a compilation the study pays for)."""
-    import dancejax.study as S
+    import dancejax.studies.study as S
 
     per_setting = [0.010, 0.006, 0.008, 0.001]  # seconds
     ticks = []

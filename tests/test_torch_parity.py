@@ -8,14 +8,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="PyTorch parity tests need the torch extra: pip install '.[torch]'")
+pytest.importorskip("torch", reason="PyTorch parity tests need the torch extra: pip install '.[torch]'")
 
-from dancejax.convert import import_state_dict, import_stgcn, load_state_dict  # noqa: E402
-from dancejax.errors import DataError  # noqa: E402
-from dancejax.graph import spatial_partition  # noqa: E402
-from dancejax.models import MKFFSTGCN, STGANet  # noqa: E402
-from dancejax.models.stgcn import GraphConfig  # noqa: E402
-from tests.reference.stgcn_mkff_stga import TorchMKFFSTGCN, TorchSTGANet, TorchSTGCN, original_partition  # noqa: E402
+import torch
+
+from dancejax.deploy.convert import import_state_dict, import_stgcn, load_state_dict
+from dancejax.errors import DataError
+from dancejax.maths.graph import spatial_partition
+from dancejax.models import MKFFSTGCN, STGANet
+from dancejax.models.stgcn import GraphConfig
+from reference.stgcn_mkff_stga import TorchMKFFSTGCN, TorchSTGANet, TorchSTGCN, original_partition
 
 torch.manual_seed(0)
 
@@ -76,8 +78,8 @@ def test_convert_every_original_variant_to_a_saved_model(variant, tmp_path, caps
     """``dancejax convert`` on a checkpoint of each variant of the original code (written by the
     PyTorch reference) writes a saved model that ``load_model`` restores with the same scores."""
     import dancejax
-    from dancejax.convert import main
-    from tests.reference.stgcn_mkff_stga import TorchTwoStreamSTGCN
+    from dancejax.deploy.convert import main
+    from reference.stgcn_mkff_stga import TorchTwoStreamSTGCN
 
     kw = dict(widths=(16, 16, 16, 16, 32, 32, 32, 64, 64, 64), **VARIANTS[variant])
     ref = (
@@ -182,7 +184,7 @@ def test_stga_net_sgd_step_parity():
 
 
 def test_stgcn_sgd_step_parity():
-    from dancejax.convert import stgcn_rename
+    from dancejax.deploy.convert import stgcn_rename
 
     ref = TorchSTGCN(3, 10, "lsp14", widths=(16, 16, 32), strides=(1, 2, 1))
     randomize_buffers(ref)

@@ -12,7 +12,7 @@ from dancejax.data.build import load_aistpp
 from dancejax.data.user import from_folder, read_manifest, read_sequence
 from dancejax.errors import DataError
 from dancejax.io import kinetics, ntu
-from dancejax.sequence import canonical
+from dancejax.io.sequence import canonical
 
 FORMATS = "formats"
 
@@ -193,13 +193,13 @@ def test_cli_errors(tmp_path, capsys):
     assert cli(["--no-cache", "train", "--preset", "test", "--batch-size", "100000", "--run", str(tmp_path / "r")]) == 2
     assert "batch size 100000 is larger than the" in capsys.readouterr().err
     assert cli(["--no-cache", "train", "--preset", "quik", "--run", str(tmp_path / "r")]) == 2
-    assert "presets are default, quick, test, original" in capsys.readouterr().err
+    assert "presets are test, quick, default, original, paper" in capsys.readouterr().err
 
 
 def test_saved_model_errors(tmp_path):
     import dancejax
-    from dancejax import prediction as P
-    from dancejax.saved import save_model
+    from dancejax.deploy.saved import save_model
+    from dancejax.tasks import prediction as P
 
     cfg = P.make_config("zero_velocity", "test")
     with pytest.raises(DataError, match="no saved model here"):
@@ -222,8 +222,8 @@ def test_saved_model_round_trip(tmp_path):
     import jax
 
     import dancejax
-    from dancejax import recognition as R
-    from dancejax.saved import save_model
+    from dancejax.deploy.saved import save_model
+    from dancejax.tasks import recognition as R
 
     cfg = R.make_config("mkff_stgcn", "test", model={"residual": "gated", "skip_input": True}, flip_test=True)
     st = R.init_state(cfg, jax.random.key(3))

@@ -29,7 +29,7 @@ from dancejax.errors import DataError
 from dancejax.io.aistpp import project, read_camera_mapping, read_cameras, read_keypoints2d, read_keypoints3d
 from dancejax.io.asf_amc import read_asf_amc
 from dancejax.io.bvh import CMU_BVH_SCALE, read_bvh
-from dancejax.sequence import canonical, to_lsp14
+from dancejax.io.sequence import canonical, to_lsp14
 
 SPLIT_SEED = 20261125
 AIST_STYLE = {"gBR": "breakdance", "gJS": "street_jazz", "gHO": "house", "gKR": "krump", "gMH": "middle_hiphop"}

@@ -46,7 +46,9 @@ class Take:
 
 @dataclasses.dataclass(frozen=True)
 class DetectionSet:
-    """Real AIST++ detections of one sequence: (views, T, 14, 2) pixels + confidences."""
+    """Real detections of one sequence: (views, T, 14, 2) pixels + confidences, against the
+    projected ground truth ``gt``.  ``has_gt=False``: 2D keypoint takes with no ground truth
+    (``gt`` is then a copy of ``det`` and only the style label teaches)."""
 
     name: str
     style: str
@@ -55,6 +57,7 @@ class DetectionSet:
     conf: np.ndarray
     gt: np.ndarray
     cameras: tuple[Camera, ...]
+    has_gt: bool = True
 
 
 @dataclasses.dataclass
@@ -80,11 +83,9 @@ class DanceDataset:
         path = Path(str(path))
         if not path.exists():
             raise DataError(f"{path}: dataset file not found; build it with experiments/build_dataset.py")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                d = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as e:
-            raise DataError(f"{path}: not a dancejax dataset file ({e})") from None
+        from dancejax.io.validate import load_npz
+
+        d = load_npz(path, "dancejax dataset file")
         missing = [k for k in ("positions3d", "take_offsets", "takes_json") if k not in d]
         if missing:
             raise DataError(f"{path}: field(s) {missing} missing: not a dancejax dataset file")
@@ -152,10 +153,10 @@ class DanceDataset:
 
     @classmethod
     def from_takes(cls, takes: list[Take], source="user data", detections=(), split_seed=None) -> DanceDataset:
-        """A dataset of ready ``Take``s (and optional ``DetectionSet``s)."""
-        if not takes:
+        """A dataset of ready ``Take``s and ``DetectionSet``s (one of them may be empty)."""
+        if not takes and not detections:
             raise DataError(f"{source}: no takes")
-        names = [t.name for t in takes]
+        names = [t.name for t in takes] + [d.name for d in detections if d.name not in {t.name for t in takes}]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise DataError(f"{source}: take names must be unique; repeated: {dup}")
@@ -165,7 +166,13 @@ class DanceDataset:
 
     @property
     def styles(self) -> list[str]:
-        return sorted({t.style for t in self.takes})
+        return sorted({t.style for t in self.takes} | {d.style for d in self.detections})
+
+    def split_of(self) -> dict[str, tuple[str, str]]:
+        """Every take's and 2D detection set's (style, split), by name."""
+        out = {d.name: (d.style, d.split) for d in self.detections}
+        out.update({t.name: (t.style, t.split) for t in self.takes})
+        return dict(sorted(out.items()))
 
     def list_takes(
         self, split: str | None = None, style: str | None = None, styles: list[str] | None = None

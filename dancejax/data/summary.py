@@ -10,12 +10,9 @@ import jax
 import numpy as np
 
 from dancejax.data.dataset import SPLITS, DanceDataset
-from dancejax.errors import DataError
-from dancejax.noise import error_table, event_statistics, fit_detector_noise, simulate_detections
-from dancejax.report import write_csv
+from dancejax.data.noise import calibrate, error_table, event_statistics, real_frames, simulate_detections, stack_views
+from dancejax.io.tables import write_csv
 from dancejax.skeleton import LSP14
-
-REAL_VAL_FRACTION = 0.2  # of each train-split AIST++ sequence's frames (the last ones): real validation
 
 
 def split_table(ds: DanceDataset) -> list[dict]:
@@ -29,39 +26,6 @@ def split_table(ds: DanceDataset) -> list[dict]:
             row[f"{split}_seconds"] = round(sum(t.seconds for t in ts), 1)
         rows.append(row)
     return rows
-
-
-def real_frames(d, part: str = "train", val_fraction: float = REAL_VAL_FRACTION) -> slice:
-    """The frames of a detection set used for training ('train': the first 1 − val_fraction of a
-    train-split sequence) or for validation ('val': the rest); test sequences are used whole."""
-    if d.split != "train":
-        return slice(None)
-    cut = int(round(d.det.shape[1] * (1.0 - val_fraction)))
-    return slice(0, cut) if part == "train" else slice(cut, None)
-
-
-def stack_views(sets, frames=lambda d: slice(None)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(views, T, J, 2) detections, confidences and ground truth of several sequences, joined in
-    time.  Sequences with different view counts are joined as one stream of their views one
-    after another (an event run may then span two views' boundary, a negligible effect);
-    sequences with no views or no frames are left out."""
-    parts = [(d.det[:, frames(d)], d.conf[:, frames(d)], d.gt[:, frames(d)]) for d in sets]
-    parts = [p for p in parts if p[0].shape[0] > 0 and p[0].shape[1] > 0]
-    if not parts:
-        return None
-    if len({p[0].shape[0] for p in parts}) > 1:
-        parts = [tuple(a.reshape(1, -1, *a.shape[2:]) for a in p) for p in parts]
-    return tuple(np.concatenate([p[i] for p in parts], 1) for i in range(3))
-
-
-def calibrate(ds: DanceDataset):
-    """Fit the detector-noise simulator on the training frames of the train-split AIST++ sequences."""
-    joined = stack_views([d for d in ds.detections if d.split == "train"], real_frames)
-    if joined is None:
-        raise DataError(
-            f"{ds.path}: no train-split real detections (with views and frames) to calibrate the noise simulator on"
-        )
-    return fit_detector_noise(*joined)
 
 
 def detector_table(ds: DanceDataset, seed: int = 0) -> dict:

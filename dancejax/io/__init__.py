@@ -1,4 +1,4 @@
-"""Readers and writers.  Every reader returns a :class:`dancejax.sequence.PoseSequence`."""
+"""Readers and writers.  Every reader returns a :class:`dancejax.io.sequence.PoseSequence`."""
 
 from dancejax.io.aistpp import Camera, load_restricted_pickle, project, read_cameras, read_keypoints2d, read_keypoints3d
 from dancejax.io.asf_amc import read_asf, read_asf_amc

@@ -22,7 +22,7 @@ import numpy as np
 
 from dancejax.errors import DataError, where
 from dancejax.io.rotations import rodrigues
-from dancejax.sequence import PoseSequence
+from dancejax.io.sequence import PoseSequence
 
 AIST_FPS = 60.0
 

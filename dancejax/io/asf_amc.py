@@ -24,8 +24,8 @@ import numpy as np
 
 from dancejax.errors import DataError, where
 from dancejax.io.rotations import euler_matrix
+from dancejax.io.sequence import PoseSequence
 from dancejax.io.validate import check_size
-from dancejax.sequence import PoseSequence
 from dancejax.skeleton import CMU31
 
 INCH = 0.0254
@@ -306,9 +306,12 @@ def forward_kinematics(skeleton: AsfSkeleton, motion: dict[str, np.ndarray]) -> 
     chan = {c: root[:, k] for k, c in enumerate(skeleton.root_order)}
     trans = np.stack([chan.get(c, np.zeros(t)) for c in ("TX", "TY", "TZ")], -1)
     rot_order = [c[1].lower() for c in skeleton.root_order if c.startswith("R")]
-    rot_vals = np.stack([chan[c] for c in skeleton.root_order if c.startswith("R")], -1)
-    # Acclaim applies the listed rotations in order about fixed axes: R = R_last · ... · R_first.
-    world_r = {"root": euler_matrix("".join(reversed(rot_order)), rot_vals[:, ::-1])}
+    if rot_order:
+        rot_vals = np.stack([chan[c] for c in skeleton.root_order if c.startswith("R")], -1)
+        # Acclaim applies the listed rotations in order about fixed axes: R = R_last · ... · R_first.
+        world_r = {"root": euler_matrix("".join(reversed(rot_order)), rot_vals[:, ::-1])}
+    else:  # a root with translation channels only (or none) never turns
+        world_r = {"root": np.broadcast_to(np.eye(3), (t, 3, 3))}
     pos = {"root": trans}
     parent = skeleton.parents()
     names = skeleton.order()

@@ -20,8 +20,8 @@ import numpy as np
 
 from dancejax.errors import DataError, where
 from dancejax.io.rotations import euler_matrix
+from dancejax.io.sequence import PoseSequence
 from dancejax.io.validate import check_size
-from dancejax.sequence import PoseSequence
 
 _CHANNELS = {"xposition", "yposition", "zposition", "xrotation", "yrotation", "zrotation"}
 
@@ -33,6 +33,7 @@ class BvhJoint:
     offset: np.ndarray
     channels: tuple[str, ...]
     channel_start: int
+    end_site: bool = False
 
 
 @dataclasses.dataclass
@@ -60,7 +61,7 @@ def read_bvh_motion(path, max_bytes: int = MAX_BYTES) -> BvhMotion:
     path = Path(path)
     check_size(path, max_bytes, "BVH")
     try:
-        fh = open(path, encoding="utf-8")
+        fh = open(path, encoding="utf-8-sig")  # a byte-order mark, as some exporters write, is not content
     except OSError as e:
         raise DataError(f"{path}: cannot read BVH file: {e}") from None
     with fh:
@@ -112,14 +113,14 @@ def _parse_hierarchy(tokens: list[str], path) -> tuple[list[BvhJoint], int]:
             name = tokens[pos + 1]
             if tok == "End":
                 name = f"{joints[stack[-1]].name}_end"
-            pending = {"name": name, "parent": stack[-1] if stack else -1}
+            pending = {"name": name, "parent": stack[-1] if stack else -1, "end": tok == "End"}
             pos += 2
         elif tok == "{":
             if pending is None:
                 raise DataError(f"{where(path, 'HIERARCHY')}unexpected '{{' at token {pos}")
             if len(joints) >= MAX_JOINTS:
                 raise DataError(f"{where(path, 'HIERARCHY')}more than {MAX_JOINTS} joints")
-            joints.append(BvhJoint(pending["name"], pending["parent"], np.zeros(3), (), n_channels))
+            joints.append(BvhJoint(pending["name"], pending["parent"], np.zeros(3), (), n_channels, pending["end"]))
             stack.append(len(joints) - 1)
             pending = None
             pos += 1
@@ -278,28 +279,46 @@ CMU_BVH_TO_LSP14 = {
 CMU_BVH_SCALE = 0.0254 / 0.45
 
 
-def read_bvh(path, scale: float = 1.0, labels: dict | None = None, joint_map: dict | None = None) -> PoseSequence:
-    """Read a BVH file.
+def bvh_lsp14_indices(m: BvhMotion, joint_map: dict | None = None) -> list[int]:
+    """Indices into ``m.joints`` of the LSP-14 joints: the naming rules of
+    ``dancejax.io.joint_names``, with ``joint_map`` (LSP-14 name -> BVH joint name) on top."""
+    from dancejax.io.joint_names import resolve_joint_map
 
-    With ``joint_map`` (LSP joint name -> BVH joint name, e.g. ``CMU_BVH_TO_LSP14``)
-    the result is in the ``lsp14`` layout; without it, a sequence in a layout named
-    ``bvh`` is not available (BVH hierarchies vary), so the map is required unless
-    you use :func:`read_bvh_motion` and :func:`bvh_forward_kinematics` directly.
+    return resolve_joint_map(
+        m.names, [j.parent for j in m.joints], {j.name for j in m.joints if j.end_site}, joint_map, m.source
+    )
+
+
+def bvh_unit(m: BvhMotion, idx: list[int]) -> tuple[float, str, float]:
+    """(metres per file unit, unit name, ankle-to-head-top bone length in file units) from the
+    skeleton's OFFSETs, so that the pose of any frame (a crouch, a jump) does not matter."""
+    from dancejax.io.joint_names import unit_from_bones
+
+    return unit_from_bones(np.stack([j.offset for j in m.joints]), [j.parent for j in m.joints], idx, m.source)
+
+
+def read_bvh(
+    path, scale: float | None = 1.0, labels: dict | None = None, joint_map: dict | None = None, log=None
+) -> PoseSequence:
+    """Read a BVH file as an LSP-14 sequence.
+
+    The LSP-14 joints are found by the naming rules of ``dancejax.io.joint_names`` (CMU, Mixamo,
+    SMPL, Unity/Bandai-Namco, Blender, Biped, ...); ``joint_map`` (LSP-14 name -> BVH joint name)
+    overrides any of them.  ``scale`` is metres per file unit (1.0: keep the file's units); with
+    ``scale=None`` the unit comes from the skeleton's bone lengths (``bvh_unit``) and ``log``
+    is told which.
     """
     m = read_bvh_motion(path)
-    pos = bvh_forward_kinematics(m) * scale
-    if joint_map is None:
-        joint_map = CMU_BVH_TO_LSP14
-    from dancejax.skeleton import LSP14
-
-    idx = []
-    for lsp_name in LSP14.joints:
-        src = joint_map.get(lsp_name)
-        if src not in m.names:
-            raise DataError(
-                f"{where(path, 'HIERARCHY')}joint {src!r} (for LSP-14 {lsp_name!r}) is not in the file; "
-                f"its joints are {m.names}"
+    idx = bvh_lsp14_indices(m, joint_map)
+    unit = None
+    if scale is None:
+        scale, unit, length = bvh_unit(m, idx)
+        if log:
+            log(
+                f"  {Path(path).name}: BVH in {unit} (ankle-to-head-top bones {length:.4g} file units; "
+                f"× {scale:.6g} to metres)"
             )
-        idx.append(m.names.index(src))
-    lab = {"units": "m" if scale != 1.0 else "file units", **(labels or {})}
-    return PoseSequence(pos[:, idx].astype(np.float32), None, 1.0 / m.frame_time, "lsp14", lab, source=str(path))
+    pos = bvh_forward_kinematics(m)[:, idx] * scale
+    lab = {"units": "m" if (scale != 1.0 or unit == "m") else "file units", **(labels or {})}
+    lab["joint_names"] = [m.names[i] for i in idx]
+    return PoseSequence(pos.astype(np.float32), None, 1.0 / m.frame_time, "lsp14", lab, source=str(path))

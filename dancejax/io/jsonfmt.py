@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from dancejax.errors import DataError, where
-from dancejax.io.validate import check_joint_names, load_json, mapping, number, real_array, text
-from dancejax.sequence import PoseSequence
+from dancejax.io.sequence import PoseSequence
+from dancejax.io.validate import NPZ_ERRORS, check_joint_names, load_json, mapping, number, real_array, text
 from dancejax.skeleton import get_layout
 
 FRAME_FORMAT = "dancejax-frames"
@@ -44,10 +44,17 @@ def _load_json(path):
     return load_json(path)
 
 
-def read_coco_keypoints(path, fps: float, layout: str = "coco17", labels: dict | None = None) -> PoseSequence:
-    """COCO keypoints (GT annotations or detection results), one person per image (the highest
-    score, else the largest area).  When the file names its keypoints (``categories[].keypoints``)
-    they are checked against the layout: the same joints in another order are reordered, another
+def read_coco_keypoints(
+    path, fps: float, layout: str = "coco17", labels: dict | None = None, person: int | None = None
+) -> PoseSequence:
+    """COCO keypoints (GT annotations or detection results), one person per image.
+
+    The people of each image are ranked by their ``score`` (detection results), else their
+    ``area`` (annotations), highest first; ``person`` (default 0) is the rank kept in every
+    image, so 0 is the most confident or largest person.  An image with fewer people gives a
+    frame whose joints all have confidence 0.  Ranks are per image: they follow no identity
+    across frames.  When the file names its keypoints (``categories[].keypoints``) they are
+    checked against the layout: the same joints in another order are reordered, another
     skeleton is an error."""
     fps = number(fps, path, "fps", positive=True)
     data = _load_json(path)
@@ -71,7 +78,10 @@ def read_coco_keypoints(path, fps: float, layout: str = "coco17", labels: dict |
         raise DataError(f"{path}: expected a COCO dict or a list of detections, got {type(data).__name__}")
     if not anns:
         raise DataError(f"{where(path, 'annotations')}no annotations in the file")
-    best: dict = {}
+    person = 0 if person is None else person
+    if isinstance(person, bool) or not isinstance(person, int) or person < 0:
+        raise DataError(f"{where(path, 'person')}expected a rank 0, 1, ... (0: the highest score), got {person!r}")
+    ranked: dict = {}
     id_type = None
     for i, a in enumerate(anns):
         field = f"annotations[{i}]"
@@ -99,15 +109,19 @@ def read_coco_keypoints(path, fps: float, layout: str = "coco17", labels: dict |
         if not gt and kp[:, 2].min() < 0:
             raise DataError(f"{where(path, field + '.keypoints')}negative detector scores")
         rank = number(a.get("score", a.get("area", 0.0)), path, field + ".score")
-        if iid not in best or rank > best[iid][0]:
-            best[iid] = (rank, kp)
-    ids = sorted(best)
-    kps = np.stack([best[i][1] for i in ids])
+        ranked.setdefault(iid, []).append((rank, i, kp))
+    ids = sorted(ranked)
+    people = max(len(v) for v in ranked.values())
+    if person >= people:
+        raise DataError(f"{where(path, 'person')}rank {person} asked, but no image has more than {people} people")
+    absent = np.zeros((lay.num_joints, 3))
+    picked = [sorted(ranked[i], key=lambda r: (-r[0], r[1])) for i in ids]
+    kps = np.stack([p[person][2] if len(p) > person else absent for p in picked])
     if perm is not None:
         kps = kps[:, perm]
     # Detector scores (results format) can exceed 1 slightly; they are clipped to [0, 1].
     conf = (kps[..., 2] > 0).astype(np.float32) if gt else np.clip(kps[..., 2], 0.0, 1.0).astype(np.float32)
-    lab = {"units": "px", "image_ids": ids, **(labels or {})}
+    lab = {"units": "px", "image_ids": ids, "person_rank": person, "max_people": people, **(labels or {})}
     return PoseSequence(kps[..., :2], conf, fps, lay.name, lab, source=str(path))
 
 
@@ -124,6 +138,7 @@ def write_frames_json(seq: PoseSequence, path, images: list[str] | None = None) 
         "format": FRAME_FORMAT,
         "version": 1,
         "layout": seq.layout,
+        "joints": list(get_layout(seq.layout).joints),
         "fps": seq.fps,
         "units": seq.labels.get("units", "unknown"),
         "labels": labels,
@@ -143,6 +158,11 @@ def read_frames_json(path) -> PoseSequence:
     fps = number(doc["fps"], path, "fps", positive=True)
     labels = mapping(doc.get("labels", {}), path, "labels")
     units = text(doc.get("units", "unknown"), path, "units")
+    if "units" in labels and labels["units"] != units:
+        raise DataError(
+            f"{where(path, 'labels.units')}{labels['units']!r} contradicts the declared units {units!r}; "
+            "give the unit once, in 'units'"
+        )
     if "joints" in doc:
         if check_joint_names(doc["joints"], lay, path, "joints") is not None:
             raise DataError(f"{where(path, 'joints')}the joints are in another order than the {lay.name} layout's")
@@ -188,8 +208,8 @@ def read_npz(path) -> PoseSequence:
     path = Path(path)
     try:
         z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"{path}: not a readable NPZ file ({e})") from None
+    except NPZ_ERRORS as e:
+        raise DataError(f"{path}: not a readable NPZ file ({type(e).__name__}: {str(e)[:200]})") from None
     if isinstance(z, np.ndarray):
         raise DataError(
             f"{path}: a bare .npy array, not an NPZ archive: read it with read_npy(path, fps=..., "
@@ -198,8 +218,8 @@ def read_npz(path) -> PoseSequence:
     try:
         with z:
             d = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"{path}: not a readable NPZ file ({e})") from None
+    except NPZ_ERRORS as e:
+        raise DataError(f"{path}: not a readable NPZ file ({type(e).__name__}: {str(e)[:200]})") from None
     for key in ("positions", "fps", "layout"):
         if key not in d:
             raise DataError(f"{where(path, key)}missing; the file has {sorted(d)}")
@@ -227,8 +247,8 @@ def read_npy(path, fps: float | None = None, layout: str = "lsp14", scale: float
         raise DataError(f"{where(path, 'fps')}a .npy array carries no frame rate; give fps")
     try:
         x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"{path}: not a readable .npy array ({e})") from None
+    except NPZ_ERRORS as e:
+        raise DataError(f"{path}: not a readable .npy array ({type(e).__name__}: {str(e)[:200]})") from None
     if not isinstance(x, np.ndarray) or x.dtype.kind not in "fiu":
         raise DataError(f"{where(path, 'positions')}expected a real numeric array, got dtype {x.dtype}")
     x = x.astype(np.float32) * np.float32(scale or 1.0)

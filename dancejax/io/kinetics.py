@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from dancejax.errors import DataError, where
-from dancejax.sequence import PoseSequence
+from dancejax.io.sequence import PoseSequence
 
 JOINTS = 18
 MAX_FRAMES = 100_000

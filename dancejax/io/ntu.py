@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from dancejax.errors import DataError, where
-from dancejax.sequence import PoseSequence
+from dancejax.io.sequence import PoseSequence
 
 JOINTS = 25
 MAX_BODIES = 16  # Kinect v2 tracks at most 6; a larger count is a broken file
@@ -118,7 +118,7 @@ def read_ntu_skeleton(
 
 def stgcn_input(path, max_bodies: int = 2) -> np.ndarray:
     """The original ST-GCN's NTU input for one file: (M, T, 25, 3), the ``max_bodies`` bodies
-    present in the most frames, zero where absent (``dancejax.convert.Classifier`` takes it with a
+    present in the most frames, zero where absent (``dancejax.deploy.convert.Classifier`` takes it with a
     leading batch axis)."""
     p, c, _ = read_ntu_bodies(path)
     order = np.argsort(-(c.max(-1) > 0).sum(-1))[:max_bodies]

@@ -5,13 +5,38 @@ the field, and says what was expected and what came."""
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from pathlib import Path
+from tokenize import TokenError
 
 import numpy as np
 
 from dancejax.errors import DataError, where
 
 MAX_JSON_BYTES = 1 << 30
+# what reading a damaged .npz/.npy can raise: a truncated or corrupted zip archive, a member that
+# does not decompress, a header that does not parse, a file that ends early
+# (a corrupted .npy header fails numpy's header parser with SyntaxError or tokenize.TokenError; a
+# header that claims a huge shape, with MemoryError)
+NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, SyntaxError, TokenError, MemoryError)
+
+
+def load_npz(path, what: str = "NPZ file") -> dict:
+    """Every array of an .npz archive (``allow_pickle=False``), or a ``DataError`` naming the file
+    for any damage: truncated, corrupted, not an archive."""
+    path = Path(path)
+    try:
+        z = np.load(path, allow_pickle=False)
+    except NPZ_ERRORS as e:
+        raise DataError(f"{path}: not a readable {what} ({type(e).__name__}: {str(e)[:200]})") from None
+    if isinstance(z, np.ndarray):
+        raise DataError(f"{path}: a bare .npy array, not an .npz archive ({what})")
+    try:
+        with z:
+            return {k: z[k] for k in z.files}
+    except NPZ_ERRORS as e:
+        raise DataError(f"{path}: not a readable {what} ({type(e).__name__}: {str(e)[:200]})") from None
 
 
 def _kind(v) -> str:
@@ -101,7 +126,7 @@ def load_json(path, max_bytes: int = MAX_JSON_BYTES):
     path = Path(path)
     check_size(path, max_bytes, "JSON")
     try:
-        text_ = path.read_text()
+        text_ = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not content
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"{path}: cannot read: {e}") from None
     if not text_.strip():

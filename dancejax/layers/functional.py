@@ -4,27 +4,25 @@ Layout: channels last, ``(batch, time, joints, channels)``; the ST-GCN backbone 
 ``(joints, batch, time, channels)`` between its layers (``layout='vntc'``; ``'nvtc'`` is
 ``(batch, joints, time, channels)``).
 
-How they are formulated for XLA (measured in ``benchmarks/formulation.py``, forward +
-backward of one 64-channel layer, batch 16, 64 frames, 2-core CPU):
+How they are formulated for XLA; ``python -m benchmarks.formulation`` times every choice
+below against the others (forward + backward of one ST-GCN layer, alone and under ``jax.vmap``
+over per-setting weights), and ``python -m benchmarks.ablation`` times the models' train steps
+with a choice reverted:
 
 * **Temporal convolution** (kernel ``k×1``): four formulations are available —
-  ``'conv1d'`` (a 1-D convolution over (N·V, T, C), the default: 20.5 ms with the
-  NVTC layout), ``'conv2d'`` (the textbook (k, 1) 2-D convolution: 49.7 ms),
-  ``'stack'`` (one matmul over k shifted copies, "im2col on time": 57.5 ms) and
-  ``'shift'`` (a sum of k shifted matmuls: 86.5 ms).  Under ``jax.vmap`` over
-  per-setting weights the 1-D convolution becomes a grouped convolution and still
-  wins (38.7 ms per replica against 53.9 for 'stack').  An input shorter than the
-  kernel's span is the exception: there XLA:CPU's convolution is pathologically slow,
-  so ``'conv1d'`` falls back to 'stack' (see ``temporal_conv``).
-* **Graph aggregation** uses the cheaper contraction order: aggregate over joints
-  before the channel projection when ``C_in ≤ C_out`` (17.2 against 23.7 ms at 64→64),
-  after it otherwise.  Both orders give the same result, bias included.  With joints
-  outermost (``'vntc'``) both contractions are plain GEMMs with no transposes (12.3 ms at
-  64→64 aggregating first, against 15.3 in 'nvtc' and 16.6 in 'ntvc').
+  ``'conv1d'`` (a 1-D convolution over (N·V, T, C), which the models use), ``'conv2d'``
+  (the textbook (k, 1) 2-D convolution), ``'stack'`` (one matmul over k shifted copies,
+  "im2col on time") and ``'shift'`` (a sum of k shifted matmuls).  Under ``jax.vmap`` over
+  per-setting weights the 1-D convolution becomes a grouped convolution.  An input shorter
+  than the kernel's span makes ``'conv1d'`` fall back to 'stack' (see ``temporal_conv``).
+* **Graph aggregation** (``graph_conv``) with ``order='auto'`` aggregates over joints before
+  the channel projection when ``C_in ≤ C_out`` (fewer multiply-adds) and after it otherwise;
+  both orders give the same result, bias included.  With joints outermost (``'vntc'``) both
+  contractions are plain GEMMs with no transposes.
 * **Dropout masks** come from a counter-based hash of (key, element index)
-  (``hash_uniform``), one fused elementwise kernel: threefry bits cost 0.97 ms per
-  16×14×32×64 mask alone and 4.9 ms per setting under ``vmap`` over 8 per-setting keys,
-  the hash 0.23 and 0.10 ms.
+  (``hash_uniform``), one fused elementwise kernel, instead of ``jax.random``'s threefry
+  bits (``python -m benchmarks.formulation --only dropout`` times both, alone and vmapped over
+  per-setting keys).
 """
 
 from __future__ import annotations
@@ -150,8 +148,8 @@ def graph_conv(x, a, w, b=None, order: str = "auto", layout: str = "ntvc"):
 def _graph_conv_vntc(x, a, w, b, order):
     """``graph_conv`` on (V, N, T, C): joints lead, so that both contractions are plain
     row-major GEMMs over (V, N·T·C) or (V·N·T, C) and no operand or result is transposed
-    (for the (N, V, T, C) einsum form XLA transposes around the joint contraction; forward
-    + backward at 64 → 64 channels 12.3 against 15.3 ms, ``benchmarks/formulation.py``).
+    (for the (N, V, T, C) einsum form XLA transposes around the joint contraction;
+    ``python -m benchmarks.formulation --only conv`` times the layouts).
 
     aggregate first: ``h_k = A_kᵀ x`` for all k in one (K·W, V) × (V, N·T·C) GEMM, then
     ``y = Σ_k h_k W_k``, K GEMMs of (W·N·T, C_in) × (C_in, C_out).
@@ -247,13 +245,12 @@ def hash_uniform(key, shape):
     """Uniform [0, 1) float32 numbers of ``shape`` from a counter-based hash of
     (key, element index): one fused elementwise kernel.
 
-    For dropout masks only.  ``jax.random`` (threefry) costs about 1 ms for one
-    16×14×32×64 mask on the 2-core CPU, and about 5× more per setting under ``vmap`` over
-    per-setting keys; this costs 0.1–0.25 ms either way (``benchmarks/formulation.py
-    --only dropout``).  Different keys give independent-looking streams (tests check the keep
-    rate, and the correlation between neighbouring elements, between keys and between
-    vmapped settings); it is not a cryptographic generator and is not meant to replace
-    ``jax.random`` elsewhere.  24 bits of resolution.
+    For dropout masks only: a few integer multiplies, shifts and xors per element in place of
+    ``jax.random``'s threefry rounds (``python -m benchmarks.formulation --only dropout`` times
+    both, alone and vmapped over per-setting keys).  Different keys give independent-looking
+    streams (tests check the keep rate, and the correlation between neighbouring elements,
+    between keys and between vmapped settings); it is not a cryptographic generator and is not
+    meant to replace ``jax.random`` elsewhere.  24 bits of resolution.
     """
     size = int(np.prod(shape)) if len(shape) else 1
     if size >= 2**32:

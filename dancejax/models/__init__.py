@@ -14,10 +14,16 @@ rngs={'dropout': key}, mutable=['batch_stats'])``.
   (N, T, J, 2) with confidences (N, T, J) to ``(refined (N, T, J, 2), class scores (N, S))``.
 * Prediction models (``PREDICTORS``) take ``obs``, ``pred``, ``joints`` and ``dims`` and map
   observed poses (N, obs, J, D) to the next (N, pred, J, D).  A class attribute
-  ``trainable = False`` marks a parameter-free baseline.  An optional class attribute
-  ``recipes`` maps preset names (e.g. ``'original'``: the authors' own training recipe) to
-  overrides of the task configuration (``dancejax.prediction.PredictionConfig`` fields, and
-  ``'model'``: a dict of model fields).
+  ``trainable = False`` marks a parameter-free baseline.  An optional static method
+  ``recipe(preset, obs, pred)`` gives the ``'original'`` preset (the authors' own training
+  recipe) as overrides of the task configuration (``PredictionConfig`` fields, and ``'model'``:
+  a dict of model fields).
+* Refinement-only models (``REFINERS``; ``dancejax.tasks.refinement`` trains them) map
+  normalised keypoint windows (N, T, J, D) to refined windows of the same shape.
+* Every model may declare its sizes per preset next to it: a class attribute ``SIZES`` maps a
+  preset name (``'test'``, ``'quick'``, ``'original'``) to model fields (``preset_sizes``).
+  A registry entry that is another method trained differently (an ablation) is a subclass
+  with a class attribute ``CONFIG``: the task-configuration fields it sets.
 
 **Adding a model**: one file in this folder and one line in the registry below
 (``CONTRIBUTING.md`` shows an example).
@@ -32,8 +38,9 @@ from dancejax.models.baselines import ConstantVelocity, ZeroVelocity
 from dancejax.models.dmgnn import DMGNN
 from dancejax.models.hbrnn import HBRNN
 from dancejax.models.ltd import LTD
-from dancejax.models.mkff import MKFFSTGCN, plain_stgcn
+from dancejax.models.mkff import MKFFSTGCN, MKFFNoTopK, plain_stgcn
 from dancejax.models.simlpe import SiMLPe
+from dancejax.models.smoothnet import SmoothNet
 from dancejax.models.stga_net import STGANet
 
 RECOGNIZERS = {
@@ -42,7 +49,10 @@ RECOGNIZERS = {
     "mkff_stgcn": MKFFSTGCN,
     "mkff_velocity_only": functools.partial(MKFFSTGCN, mkff_features=("velocity",)),
     "mkff_acceleration_only": functools.partial(MKFFSTGCN, mkff_features=("acceleration",)),
+    "mkff_no_topk": MKFFNoTopK,
 }
+
+REFINERS = {"smoothnet": SmoothNet}
 
 PREDICTORS = {
     "zero_velocity": ZeroVelocity,
@@ -68,6 +78,16 @@ def model_fields(model) -> dict:
     return {f.name: getattr(model, f.name) for f in dataclasses.fields(model) if f.name not in ("parent", "name")}
 
 
+def preset_sizes(factory, preset: str) -> dict:
+    """The model fields a registry entry declares for ``preset`` (its class's ``SIZES``)."""
+    return dict(getattr(model_class(factory), "SIZES", {}).get(preset, {}))
+
+
+def entry_config(factory) -> dict:
+    """The task-configuration fields a registry entry sets (its class's ``CONFIG``)."""
+    return dict(getattr(model_class(factory), "CONFIG", {}))
+
+
 def build(registry: dict, name: str, **fields):
     """``registry[name](**fields)``, with a clear error for an unknown name or field."""
     if name not in registry:
@@ -83,6 +103,7 @@ def build(registry: dict, name: str, **fields):
 __all__ = [
     "RECOGNIZERS",
     "PREDICTORS",
+    "REFINERS",
     "build",
     "model_class",
     "model_fields",
@@ -91,7 +112,11 @@ __all__ = [
     "HBRNN",
     "LTD",
     "MKFFSTGCN",
+    "MKFFNoTopK",
+    "entry_config",
+    "preset_sizes",
     "SiMLPe",
+    "SmoothNet",
     "STGANet",
     "ZeroVelocity",
 ]

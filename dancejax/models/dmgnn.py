@@ -27,6 +27,13 @@ Quirks of the original kept on purpose (they are the model): the node embedding 
 (N, T, V, D) activations as (N, V, T·D) without moving V first; edge→node aggregation divides
 by the number of nodes, not by the in-degree; the velocity fed to the decoder lags by one frame.
 
+How it is traced (the compiled program's size, not the model): the three encoders run as one
+``jax.vmap`` over their parameters, and in each fusion layer the cross-scale embeddings of one
+scale (two of the joints, four of the parts, two of the bodies) run as one ``jax.vmap``; the
+parameters are stacked at call time from the per-module subtrees, so the parameter tree keeps
+the original's module names (``encoder_pos/j2p_1/embed_a`` …) for imports and saved models.
+Initialisation builds the modules one by one to create that tree.
+
 Departures (named): LSP-14 scales (7 two-joint parts, 5 bodies, ``LSP14_SCALES``) replace
 H3.6M's 20-joint ones (10 parts, 5 bodies); the decoder's exploration noise (σ = 0.001 on the
 pose input) is added in training only (the original also adds it when testing); the joint mask
@@ -42,9 +49,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from dancejax.graph import spatial_partition
+from dancejax.errors import DataError
 from dancejax.layers import functional as F
 from dancejax.layers.modules import BatchNorm, Dense, Dropout, TemporalConv, torch_uniform
+from dancejax.maths.graph import spatial_partition
 from dancejax.models.stgcn import STGCNBlock
 from dancejax.skeleton import LSP14, Layout
 from dancejax.train.optim import OptimConfig
@@ -166,11 +174,25 @@ class CrossScale(nn.Module):
     def __call__(self, xa, xb, train: bool):  # (N, T, Va, C), (N, T, Vb, C) -> (N, T, Vb, C)
         ea = ScaleEmbedding(dropout=self.dropout, name="embed_a")(xa, train)
         eb = ScaleEmbedding(dropout=self.dropout, name="embed_b")(xb, train)
-        att = jax.nn.softmax(jnp.einsum("nbe,nae->nba", eb, ea), axis=-1)
-        n, t, va, c = xa.shape
-        flat = xa.transpose(0, 2, 1, 3).reshape(n, va, t * c)
-        out = jnp.einsum("nba,nad->nbd", att, flat)
-        return out.reshape(n, -1, t, c).transpose(0, 2, 1, 3)
+        return carry(ea, eb, xa)
+
+
+def carry(ea, eb, xa):
+    """Scale ``a``'s features (N, T, Va, C) carried to scale ``b`` by the softmax over ``a``'s
+    nodes of the embeddings' inner products (``ea`` (N, Va, E), ``eb`` (N, Vb, E))."""
+    att = jax.nn.softmax(jnp.einsum("nbe,nae->nba", eb, ea), axis=-1)
+    n, t, va, c = xa.shape
+    flat = xa.transpose(0, 2, 1, 3).reshape(n, va, t * c)
+    out = jnp.einsum("nba,nad->nbd", att, flat)
+    return out.reshape(n, -1, t, c).transpose(0, 2, 1, 3)
+
+
+def stack_trees(trees):
+    return jax.tree_util.tree_map(lambda *a: jnp.stack(a), *trees)
+
+
+# The cross-scale modules of one fusion layer: (scale a, scale b); each embeds both of its scales.
+CROSS = {"j2p": ("joints", "parts"), "p2j": ("parts", "joints"), "p2b": ("parts", "bodies"), "b2p": ("bodies", "parts")}
 
 
 class DMGNNEncoder(nn.Module):
@@ -215,10 +237,14 @@ class DMGNNEncoder(nn.Module):
         for i, (width, stride) in enumerate(zip(BLOCK_WIDTHS, BLOCK_STRIDES)):
             feats = {s: block(s, i, feats[s], width, stride) for s in LSP14_SCALES}
             if i < self.fusion_layers:
-                j2p = CrossScale(self.att_dropout, name=f"j2p_{i + 1}")(feats["joints"], feats["parts"], train)
-                p2j = CrossScale(self.att_dropout, name=f"p2j_{i + 1}")(feats["parts"], feats["joints"], train)
-                p2b = CrossScale(self.att_dropout, name=f"p2b_{i + 1}")(feats["parts"], feats["bodies"], train)
-                b2p = CrossScale(self.att_dropout, name=f"b2p_{i + 1}")(feats["bodies"], feats["parts"], train)
+                if self.is_initializing():
+                    c = {
+                        k: CrossScale(self.att_dropout, name=f"{k}_{i + 1}")(feats[a], feats[b], train)
+                        for k, (a, b) in CROSS.items()
+                    }
+                else:
+                    c = self._fuse(i + 1, feats, train)
+                j2p, p2j, p2b, b2p = c["j2p"], c["p2j"], c["p2b"], c["b2p"]
                 feats = {
                     "joints": feats["joints"] + self.cross_w * p2j,
                     "parts": feats["parts"] + self.cross_w * (j2p + b2p),
@@ -229,6 +255,45 @@ class DMGNNEncoder(nn.Module):
         h = feats["joints"] + self.lamda * back_p + self.lamda * back_b
         h = block("joints", depth["joints"] - 1, h, BLOCK_WIDTHS[-1], 1)
         return h.mean(1)  # (N, J, C)
+
+    def _fuse(self, layer: int, feats, train: bool) -> dict:
+        """The cross-scale modules of fusion ``layer``: the embeddings of one scale (two for the
+        joints and the bodies, four for the parts) run as one ``jax.vmap`` over their parameters,
+        stacked here from the per-module subtrees (``j2p_1/embed_a`` …, the original's names)."""
+        embed = ScaleEmbedding(dropout=self.att_dropout, parent=None)
+        out, new_stats = {}, {f"{k}_{layer}": {} for k in CROSS}
+        keys = jax.random.split(self.make_rng("dropout"), 3) if train else [None] * 3
+        for s, key in zip(LSP14_SCALES, keys):
+            users = [
+                (f"{k}_{layer}", slot)
+                for k, ab in CROSS.items()
+                for slot, sc in zip(("embed_a", "embed_b"), ab)
+                if sc == s
+            ]
+            params = stack_trees([self.variables["params"][m][slot] for m, slot in users])
+            stats = stack_trees([self.variables["batch_stats"][m][slot] for m, slot in users])
+            if train:
+
+                def one(p, b, k, x=feats[s]):
+                    return embed.apply(
+                        {"params": p, "batch_stats": b}, x, True, rngs={"dropout": k}, mutable=["batch_stats"]
+                    )
+
+                e, upd = jax.vmap(one)(params, stats, jax.random.split(key, len(users)))
+                for j, (m, slot) in enumerate(users):
+                    new_stats[m][slot] = jax.tree_util.tree_map(lambda a, j=j: a[j], upd["batch_stats"])
+            else:
+                e = jax.vmap(lambda p, b, x=feats[s]: embed.apply({"params": p, "batch_stats": b}, x, False))(
+                    params, stats
+                )
+            out.update({u: e[j] for j, u in enumerate(users)})
+        if train and self.is_mutable_collection("batch_stats"):
+            for m, tree in new_stats.items():
+                self.put_variable("batch_stats", m, tree)
+        return {
+            k: carry(out[(f"{k}_{layer}", "embed_a")], out[(f"{k}_{layer}", "embed_b")], feats[a])
+            for k, (a, _) in CROSS.items()
+        }
 
 
 class LinearParams(nn.Module):
@@ -306,6 +371,31 @@ class DMGNNDecoder(nn.Module):
         return jnp.moveaxis(poses, 0, 1)
 
 
+def _number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def check_fields(m) -> None:
+    """``DataError`` naming the first invalid field of a DMGNN configuration.  Rates given as
+    arrays (a study's traced dropout) are not checked here."""
+    rates = ("dropout", "att_dropout", "dec_dropout", "msg_dropout")
+    checks = [
+        (isinstance(m.obs, int) and m.obs >= 3, "obs", "an int ≥ 3 (the decoder reads the last three frames)"),
+        (isinstance(m.pred, int) and m.pred >= 1, "pred", "an int ≥ 1"),
+        (m.joints == LSP14.num_joints, "joints", "14 (DMGNN's scales are defined for LSP-14)"),
+        (m.dims in (2, 3), "dims", "2 or 3"),
+        (isinstance(m.hidden, int) and m.hidden >= 1, "hidden", "an int ≥ 1"),
+        (m.fusion_layers in (0, 1, 2), "fusion_layers", "0, 1 or 2 (the original's choices)"),
+        *((not _number(getattr(m, r)) or 0 <= getattr(m, r) < 1, r, "a rate in [0, 1)") for r in rates),
+        (_number(m.cross_w) and np.isfinite(m.cross_w), "cross_w", "a finite number"),
+        (_number(m.lamda) and np.isfinite(m.lamda), "lamda", "a finite number"),
+        (_number(m.noise) and 0 <= m.noise < np.inf, "noise", "a finite number ≥ 0"),
+    ]
+    for ok, field, expected in checks:
+        if not ok:
+            raise DataError(f"DMGNN: field {field!r} is {getattr(m, field)!r}; expected {expected}")
+
+
 class DMGNN(nn.Module):
     """DMGNN as the original code builds it (see the module docstring).
 
@@ -330,10 +420,12 @@ class DMGNN(nn.Module):
     msg_dropout: float = 0.5
     noise: float = 0.001
 
+    def __post_init__(self):
+        check_fields(self)
+        super().__post_init__()
+
     @nn.compact
     def __call__(self, obs, train: bool = False):
-        if self.joints != LSP14.num_joints:
-            raise ValueError(f"DMGNN's scales are defined for LSP-14 (14 joints), got {self.joints}")
         enc = obs[:, :-1]
         vel = jnp.concatenate([jnp.zeros_like(enc[:, :1]), enc[:, 1:] - enc[:, :-1]], 1)
         acc = jnp.concatenate([jnp.zeros_like(vel[:, :1]), vel[:, 1:] - vel[:, :-1]], 1)
@@ -344,11 +436,39 @@ class DMGNN(nn.Module):
             lamda=self.lamda,
             att_dropout=self.att_dropout,
         )
-        hs = [DMGNNEncoder(**kw, name=f"encoder_{n}")(x, train) for n, x in (("pos", enc), ("vel", vel), ("acl", acc))]
+        names = ("encoder_pos", "encoder_vel", "encoder_acl")
+        if self.is_initializing():
+            hs = [DMGNNEncoder(**kw, name=n)(x, train) for n, x in zip(names, (enc, vel, acc))]
+        else:
+            hs = self._encoders(DMGNNEncoder(**kw, parent=None), names, jnp.stack([enc, vel, acc]), train)
         h0 = nn.relu(Dense(self.hidden, name="linear")(jnp.concatenate(hs, -1)))
         return DMGNNDecoder(self.hidden, self.dims, self.dec_dropout, self.msg_dropout, self.noise, name="decoder")(
             h0, obs[:, -1], obs[:, -2], obs[:, -3], self.pred, train
         )
+
+    def _encoders(self, encoder: nn.Module, names, xs, train: bool):
+        """The three encoders as one ``jax.vmap`` over their parameters, stacked here from the
+        usual per-encoder subtrees (``encoder_pos`` …): the program holds one encoder, not three,
+        and the parameter tree (imports, saved models) stays as the original names it."""
+        params = stack_trees([self.variables["params"][n] for n in names])
+        stats = stack_trees([self.variables["batch_stats"][n] for n in names])
+        if not train:
+            out = jax.vmap(lambda p, b, x: encoder.apply({"params": p, "batch_stats": b}, x, False))(params, stats, xs)
+            return list(out)
+
+        def one(p, b, x, key):
+            return encoder.apply(
+                {"params": p, "batch_stats": b}, x, True, rngs={"dropout": key}, mutable=["batch_stats"]
+            )
+
+        keys = jax.random.split(self.make_rng("dropout"), len(names))
+        out, upd = jax.vmap(one)(params, stats, xs, keys)
+        if self.is_mutable_collection("batch_stats"):
+            for i, n in enumerate(names):
+                self.put_variable("batch_stats", n, jax.tree_util.tree_map(lambda a: a[i], upd["batch_stats"]))
+        return list(out)
+
+    SIZES = {"test": {"hidden": 16}, "quick": {"hidden": 64}}  # model fields per preset (dancejax.tasks)
 
     @staticmethod
     def recipe(preset: str, obs: int, pred: int) -> dict | None:
@@ -425,3 +545,15 @@ def torch_rename(key: str) -> str:
     for pat, rep in _TORCH_RENAMES:
         key = re.sub(pat, rep, key)
     return key
+
+
+def import_original(state_dict, model: DMGNN) -> dict:
+    """The variables of ``model`` from a state dict of the original code's ``Model`` (or of
+    ``reference/dmgnn.py``): keys renamed by ``torch_rename``, the graph buffers ignored.
+    Raises ``DataError`` naming the keys that are missing or unexpected, or a key whose shape
+    differs from the parameter's (e.g. a state dict of another hidden width or window length)."""
+    from dancejax.deploy.convert import import_state_dict  # deploy imports the models package
+
+    x = jnp.zeros((1, model.obs, model.joints, model.dims))
+    template = jax.eval_shape(lambda: model.init({"params": jax.random.key(0), "dropout": jax.random.key(1)}, x))
+    return import_state_dict(state_dict, template, rename=torch_rename, ignore=TORCH_BUFFERS)

@@ -106,6 +106,8 @@ class HBRNN(nn.Module):
     the contract and unused (the paper trains without it).
     """
 
+    SIZES = {"test": {"widths": (4, 4, 8, 8)}}  # model fields per preset (dancejax.tasks)
+
     num_styles: int = 5
     widths: tuple[int, int, int, int] = (32, 32, 64, 64)
     dropout: Any = 0.0

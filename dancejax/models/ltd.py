@@ -23,8 +23,8 @@ from typing import Any
 import jax.numpy as jnp
 from flax import linen as nn
 
-from dancejax.dct import dct_matrix
 from dancejax.layers.modules import BatchNorm, Dropout, torch_uniform
+from dancejax.maths.dct import dct_matrix
 from dancejax.train.optim import OptimConfig
 
 
@@ -99,6 +99,8 @@ class LTD(nn.Module):
         y = GraphConvolution(k, name="gc7")(y) + x
         seq = jnp.einsum("kt,nck->ntc", dct, y).reshape(n, length, j, d)
         return seq if full else seq[:, t:]
+
+    SIZES = {"test": {"hidden": 16, "stages": 2}}  # model fields per preset (dancejax.tasks)
 
     @staticmethod
     def recipe(preset: str, obs: int, pred: int) -> dict | None:

@@ -1,7 +1,7 @@
 """MKFF-ST-GCN (paper §III-B, SPEC §4): ST-GCN backbone + multi-kinematic feature fusion.
 
 Input: a window of noisy 2D keypoints (N, T, J, 2), normalised (see
-``dancejax.recognition.normalize``), and their confidences (N, T, J).
+``dancejax.tasks.recognition.normalize``), and their confidences (N, T, J).
 Outputs: refined keypoints (N, T, J, 2) = input + predicted offset, and style logits.
 """
 
@@ -14,10 +14,10 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from dancejax.kinematics import kinematic_features
 from dancejax.layers.functional import multi_head_attention
 from dancejax.layers.modules import Dense, Dropout
-from dancejax.models.stgcn import SMALL_STRIDES, SMALL_WIDTHS, STGCN, GraphConfig
+from dancejax.maths.kinematics import kinematic_features
+from dancejax.models.stgcn import SMALL_STRIDES, SMALL_WIDTHS, STGCN, STGCN10_STRIDES, STGCN10_WIDTHS, GraphConfig
 
 
 class MKFFBlock(nn.Module):
@@ -89,6 +89,13 @@ class MKFFSTGCN(nn.Module):
     detection).
     """
 
+    # model fields per preset (dancejax.tasks): the paper's ST-GCN-10 backbone (§IV-A) for its
+    # recipe; a tiny network for the test suite
+    SIZES = {
+        "original": {"widths": STGCN10_WIDTHS, "strides": STGCN10_STRIDES},
+        "test": {"widths": (8, 8), "strides": (1, 1), "mkff_width": 16, "mkff_heads": 2, "decoder_width": 16},
+    }
+
     num_styles: int = 5
     widths: tuple[int, ...] = SMALL_WIDTHS
     strides: tuple[int, ...] = SMALL_STRIDES
@@ -157,3 +164,10 @@ class MKFFSTGCN(nn.Module):
 def plain_stgcn(**kw) -> MKFFSTGCN:
     """The plain ST-GCN refinement baseline: MKFF-ST-GCN without the MKFF branch."""
     return MKFFSTGCN(**{**kw, "use_mkff": False})
+
+
+class MKFFNoTopK(MKFFSTGCN):
+    """MKFF-ST-GCN trained without the hard-joint term of eq. 10 (the top-k ablation): the
+    same network, with the task configuration ``CONFIG`` sets."""
+
+    CONFIG = {"top_k": 0}  # task-configuration fields a registry entry sets (dancejax.tasks)

@@ -29,8 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from dancejax.dct import dct_matrix
 from dancejax.layers.modules import Dense, torch_uniform
+from dancejax.maths.dct import dct_matrix
 from dancejax.train.optim import OptimConfig
 
 NORM_AXES = ("spatial", "temporal", "all", "none")
@@ -146,6 +146,8 @@ class SiMLPe(nn.Module):
         _, outs = scan(self, x, None)
         outs = jnp.moveaxis(outs, 0, 1).reshape(n, chunks * step, j * dd)
         return outs[:, : self.pred].reshape(n, self.pred, j, dd)
+
+    SIZES = {"test": {"blocks": 2}, "quick": {"blocks": 16}}  # model fields per preset (dancejax.tasks)
 
     @staticmethod
     def recipe(preset: str, obs: int, pred: int) -> dict | None:

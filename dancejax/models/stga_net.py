@@ -11,9 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from dancejax.graph import connection_graph, symmetric_graph
 from dancejax.layers.functional import masked_softmax
 from dancejax.layers.modules import BatchNorm, Dense, Dropout, TemporalConv
+from dancejax.maths.graph import connection_graph, symmetric_graph
 from dancejax.models.ggru import GraphGRUDecoder
 
 
@@ -115,8 +115,10 @@ class STGANet(nn.Module):
             h0, obs[:, -1], obs[:, -2], self.pred
         )
 
+    SIZES = {"test": {"width": 16, "blocks": 2}}  # model fields per preset (dancejax.tasks)
+
     @staticmethod
     def recipe(preset: str, obs: int, pred: int) -> dict | None:
         """``'original'``: the paper gives no code or schedule beyond its architecture, so the
-        original recipe is dancejax's default preset (``dancejax.prediction``)."""
+        original recipe is dancejax's default preset (``dancejax.tasks.prediction``)."""
         return {} if preset == "original" else None

@@ -1,7 +1,7 @@
 """ST-GCN (Yan, Xiong, Lin, AAAI 2018), channels-last.
 
 Mirrors the original code's structure so that its checkpoints map one-to-one
-(``dancejax.convert``): ``data_bn`` over joints×channels, blocks of
+(``dancejax.deploy.convert``): ``data_bn`` over joints×channels, blocks of
 graph conv → BN → ReLU → temporal conv (9×1) → BN → dropout, a residual
 (identity, or 1×1 conv + BN when the shape changes), learnable edge-importance
 masks multiplied into the partition adjacency, global average pooling and a
@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from dancejax.graph import spatial_partition
 from dancejax.layers.modules import BatchNorm, Dense, Dropout, GraphConv, TemporalConv
+from dancejax.maths.graph import spatial_partition
 
 # The original 10-layer network (paper §III-A, Yan et al. Table/§4).
 STGCN10_WIDTHS = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)
@@ -71,7 +71,7 @@ class GraphConfig:
     strategy: str = "spatial"
     max_hop: int = 1
     dilation: int = 1
-    corrected: bool = False  # the original code's partition quirk by default (see dancejax.graph)
+    corrected: bool = False  # the original code's partition quirk by default (see dancejax.maths.graph)
 
     def adjacency(self) -> np.ndarray:
         return spatial_partition(self.layout, self.strategy, self.max_hop, self.dilation, self.corrected)

@@ -4,11 +4,16 @@ Writes are atomic (orbax writes to a temporary folder and renames it).  On resum
 ``restore_latest`` tries the newest periodic checkpoint first; when it cannot be restored
 (truncated, zeroed or deleted files, damaged metadata) it warns with the checkpoint's path and
 the reason and falls back to the newest intact earlier one.  When none is intact it raises a
-``DataError`` that lists every checkpoint it tried and why each failed.
+``DataError`` that lists every checkpoint it tried and why each failed.  Each skipped checkpoint
+is reported once: through ``log`` when one is given, else as a ``CheckpointWarning``.  A
+checkpoint folder whose checkpoints were all set aside says so when a run starts from scratch
+in it.  Temporary folders of a write that never finished (a killed process) are removed.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 import warnings
 from pathlib import Path
 
@@ -25,8 +30,47 @@ class CheckpointWarning(UserWarning):
 
 
 def _reason(e: BaseException) -> str:
+    """One readable line: the exception's type and the first line of its message (a message
+    that is only the repr of a bound method or object, as some bindings give, is left out)."""
     text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0][:300] if text else ''}"
+    first = text[0][:300] if text else ""
+    if first.startswith("<") or not first:
+        cause = e.__cause__ or e.__context__
+        return _reason(cause) if cause is not None and cause is not e else type(e).__name__
+    return f"{type(e).__name__}: {first}"
+
+
+class _QuietSaves(logging.Filter):
+    """Drops orbax's notices about its own save pipeline ('Waiting for previous save ...'):
+    every save here is waited for, so they say nothing a user can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not any(m in msg for m in ("Waiting for previous save", "previous save to complete"))
+
+
+def quiet_orbax_logs() -> None:
+    """Install ``_QuietSaves`` on the absl and orbax loggers (once)."""
+    for name in ("absl", "orbax", "orbax.checkpoint", ""):
+        lg = logging.getLogger(name)
+        if not any(isinstance(f, _QuietSaves) for f in lg.filters):
+            lg.addFilter(_QuietSaves())
+        for h in lg.handlers:
+            if not any(isinstance(f, _QuietSaves) for f in h.filters):
+                h.addFilter(_QuietSaves())
+
+
+TMP_MARK = ".orbax-checkpoint-tmp"
+
+
+def remove_temporary(folder: Path) -> list[Path]:
+    """Remove the temporary folders an unfinished orbax write left in ``folder`` (and one level
+    below); returns what it removed."""
+    gone = []
+    for p in list(folder.glob(f"*{TMP_MARK}*")) + list(folder.glob(f"*/*{TMP_MARK}*")):
+        shutil.rmtree(p, ignore_errors=True)
+        gone.append(p)
+    return gone
 
 
 class Checkpointer:
@@ -40,13 +84,16 @@ class Checkpointer:
             self.workdir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise DataError(f"{self.workdir}: cannot create the work directory ({_reason(e)})") from None
+        quiet_orbax_logs()
         self.managers = {}
         for kind, n in (("periodic", keep), ("best", 1)):
             path = self.workdir / kind
             if path.exists() and not path.is_dir():
                 raise DataError(f"{path}: expected a checkpoint folder, found a file")
+            if path.is_dir():
+                remove_temporary(path)
             self.managers[kind] = ocp.CheckpointManager(
-                path, options=ocp.CheckpointManagerOptions(max_to_keep=n, create=True)
+                path, options=ocp.CheckpointManagerOptions(max_to_keep=n, create=True, cleanup_tmp_directories=True)
             )
 
     def save(self, epoch: int, state, meta: dict, best: bool = False):
@@ -99,11 +146,22 @@ class Checkpointer:
                 msg = (
                     f"checkpoint {path} cannot be restored ({_reason(e)}); moved to {aside.name}; trying an earlier one"
                 )
-                warnings.warn(msg, CheckpointWarning, stacklevel=2)
                 if log is not None:
                     log(f"  warning: {msg}")
+                else:
+                    warnings.warn(msg, CheckpointWarning, stacklevel=2)
                 continue
             return got
+        aside = sorted(p.name for p in (self.workdir / kind).glob("*.damaged-*"))
+        if not tried and aside:
+            msg = (
+                f"every checkpoint in {self.workdir / kind} was set aside as damaged ({', '.join(aside)}); "
+                "training starts from scratch"
+            )
+            if log is not None:
+                log(f"  warning: {msg}")
+            else:
+                warnings.warn(msg, CheckpointWarning, stacklevel=2)
         if tried:
             raise DataError(
                 f"{self.workdir / kind}: no intact checkpoint to resume from; tried: "
@@ -128,4 +186,7 @@ class Checkpointer:
 
     def close(self):
         for m in self.managers.values():
+            m.wait_until_finished()
             m.close()
+        for kind in self.managers:
+            remove_temporary(self.workdir / kind)

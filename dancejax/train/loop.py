@@ -10,13 +10,19 @@ shapes, so one compiled program):
   seed); each has its own initialisation and step RNG from its own seed, so a study
   reproduces N separate runs.
 
-Both resume from ``workdir``: the data order of epoch e is a pure function of (data seed, e)
-and the step RNG is ``fold_in(key, step)``, so a resumed run repeats an uninterrupted one bit
+Both resume from ``workdir`` (a run folder: checkpoints in ``workdir/checkpoints``, the layout
+``dancejax train --run`` writes, ``dancejax.train.runs``): the data order of epoch e is a pure
+function of (data seed, e) and the step RNG is ``fold_in(key, step)``, so a resumed run repeats an uninterrupted one bit
 for bit.  Checkpoints are written after every validation (every ``cfg.eval_every`` epochs and
 after the last), periodic and best-by-validation; a damaged latest checkpoint is skipped for
 the newest intact one (``dancejax.train.checkpoint``).  With ``patience`` a setting whose
 validation score has not improved for that many validations is frozen (its state is kept by
 masking) while the others go on.
+
+Epochs are counted from 1 in every message.  Ctrl-C (SIGINT) in the main thread stops the run
+after the step in progress: the checkpointer finishes what it is writing, leaves no temporary
+folder, and ``fit`` raises ``TrainingInterrupted`` (a ``KeyboardInterrupt``) that says where it
+stopped and which checkpoint a rerun resumes from.  A second Ctrl-C interrupts at once.
 
 The task is a module with ``init_state``, ``hparams``, ``make_train_step``, ``epoch_batches``,
 ``steps_per_epoch``, ``score`` and ``trainable`` (see ``dancejax.tasks``).
@@ -26,7 +32,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +44,41 @@ import jax.numpy as jnp
 import numpy as np
 
 from dancejax.train.checkpoint import Checkpointer
+from dancejax.train.runs import checkpoint_folder
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``fit``: ``epoch`` (from 1) and ``step`` where it stopped, and the epoch
+    (from 1) of the newest checkpoint a rerun resumes from (None: none)."""
+
+    def __init__(self, epoch: int, step: int, last_checkpoint: int | None, workdir=None):
+        self.epoch, self.step, self.last_checkpoint, self.workdir = epoch, step, last_checkpoint, workdir
+        where = (
+            "no checkpoint was written"
+            if last_checkpoint is None
+            else f"the last checkpoint is epoch {last_checkpoint}"
+        )
+        super().__init__(f"interrupted at epoch {epoch}, step {step}; {where}")
+
+
+class _StopOnSigint:
+    """The first SIGINT sets a flag the loop checks between steps; the second interrupts at once."""
+
+    def __init__(self):
+        self.hit, self._old = False, None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, *_):
+        self.hit = True
+        signal.signal(signal.SIGINT, self._old or signal.default_int_handler)
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
 
 
 class Progress:
@@ -57,7 +100,7 @@ class Progress:
         eta = (self.total - self.step) / max(rate, 1e-9)
         ms = " ".join(f"{k} {float(np.mean(np.asarray(v))):.4f}" for k, v in metrics.items())
         self.log(
-            f"  [{self.name}] epoch {epoch} step {self.step}/{self.total} {ms} | {rate:.1f} steps/s, ETA {eta:.0f}s"
+            f"  [{self.name}] epoch {epoch + 1} step {self.step}/{self.total} {ms} | {rate:.1f} steps/s, ETA {eta:.0f}s"
         )
 
 
@@ -69,6 +112,12 @@ class FitResult:
     epochs_run: list[int]
     seconds: float
     step_losses: list[list[float]] = dataclasses.field(default_factory=list)  # per setting, steps run in this call
+
+
+def selected_variables(result: FitResult, cfg, j: int = 0) -> dict:
+    """The variables a run keeps for setting ``j``: the best by validation when ``cfg.select``
+    is 'best', else the final ones."""
+    return result.best_variables[j] if cfg.select == "best" else result.variables[j]
 
 
 def stack(trees):
@@ -115,7 +164,7 @@ def fit(
     newest intact checkpoint.
 
     Args:
-        task: the task module (``dancejax.recognition`` or ``dancejax.prediction``).
+        task: the task module (``dancejax.tasks.recognition`` or ``dancejax.tasks.prediction``).
         cfgs: one configuration or a list of them.
         data: ``task.load_data(...)``.
         workdir: checkpoint folder (None: no checkpoints).
@@ -130,14 +179,31 @@ def fit(
 
     Returns:
         ``FitResult``: final and best variables per setting, histories, epochs run, seconds.
+
+    Raises:
+        TrainingInterrupted: Ctrl-C; the checkpoints are intact and a rerun resumes.
     """
+    with _StopOnSigint() as stop:
+        return _fit(
+            task, cfgs, data, workdir, keep, patience, validate, log, log_every, stop_after_epochs, mesh, name, stop
+        )
+
+
+def _interrupted(ckpt, epoch: int, step: int):
+    last = ckpt.latest_epoch() if ckpt is not None else None
+    if ckpt is not None:
+        ckpt.close()
+    raise TrainingInterrupted(epoch + 1, step, None if last is None else last + 1, ckpt.workdir if ckpt else None)
+
+
+def _fit(task, cfgs, data, workdir, keep, patience, validate, log, log_every, stop_after_epochs, mesh, name, stop):
     t0 = time.perf_counter()
     cfgs = list(cfgs) if isinstance(cfgs, (list, tuple)) else [cfgs]
     static = {task.static_key(c) for c in cfgs}
     if len(static) != 1:
         raise ValueError(
             "fit: the settings differ in more than array hyper-parameters and seeds; "
-            "group them by task.static_key first (dancejax.study does)"
+            "group them by task.static_key first (dancejax.studies.study does)"
         )
     cfg0, n = cfgs[0], len(cfgs)
     say = log or (lambda m: None)
@@ -155,7 +221,7 @@ def fit(
     if n == 1:
         state, hp, step_key = states[0], hps[0], step_keys[0]
         if mesh is not None:
-            from dancejax.parallel import check_batch, replicate, shard_batch
+            from dancejax.train.parallel import check_batch, replicate, shard_batch
 
             check_batch(cfg0.batch_size, mesh)
             state = replicate(state, mesh)
@@ -176,10 +242,10 @@ def fit(
     ran = np.zeros(n, int)
     step_losses = [[] for _ in cfgs]
     start = 0
-    ckpt = Checkpointer(workdir, keep) if workdir else None
+    ckpt = Checkpointer(checkpoint_folder(workdir), keep) if workdir else None
     if ckpt is not None:
         template = {"state": state, "best": best_state}
-        got = ckpt.restore_latest(template, log=say)
+        got = ckpt.restore_latest(template, log=say if log else None)
         if got is not None:
             last, restored, meta = got
             state, best_state = restored["state"], restored["best"]
@@ -187,12 +253,19 @@ def fit(
             since, active = np.asarray(meta["since"], int), np.asarray(meta["active"], bool)
             ran = np.asarray(meta["epochs_run"], int)
             start = last + 1
-            say(f"  [{name}] resumed from {ckpt.workdir} after epoch {last}")
+            say(
+                f"  [{name}] resumed from {ckpt.workdir} after epoch {last + 1}/{epochs}"
+                + (f"; continuing with epoch {start + 1}" if start < epochs else "; training was complete")
+            )
+    if validate and log and start < epochs:
+        say(f"  [{name}] 'val' is {task.SCORE}; higher is better")
     prog = Progress(total, name, log_every if log else 0, start_step=min(start * spe, total), log=say)
     eval_every = max(1, getattr(cfg0, "eval_every", 1))
     run_epochs = 0
     epoch = start
     while epoch < epochs and active.any():
+        if stop.hit:  # Ctrl-C during the last validation or checkpoint
+            _interrupted(ckpt, epoch, prog.step)
         losses = []
         for i, batch in enumerate(task.epoch_batches(data, cfg0, epoch)):
             if epoch * spe + i >= total:
@@ -203,6 +276,10 @@ def fit(
             state = new if active.all() else _where(jnp.asarray(active), new, state)
             losses.append(metrics["loss"])
             prog.update(epoch, metrics)
+            if stop.hit:
+                break
+        if stop.hit:
+            _interrupted(ckpt, epoch, prog.step)
         ran += active
         if losses:
             got = np.asarray(jax.device_get(jnp.stack(losses))).reshape(len(losses), n)

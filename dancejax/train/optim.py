@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -41,6 +41,7 @@ class OptimConfig:
     ``decay_offset`` epochs, or every ``decay_every_steps`` steps when that is set.
     ``boundaries``: ((step, scale), ...) multiply the rate by ``scale`` from ``step`` on.
     ``clip_norm``: global gradient-norm clipping before the update (0 = none).
+    ``amsgrad``: Adam's AMSGrad variant as PyTorch computes it (``torch_amsgrad``; SmoothNet's).
     """
 
     name: str = "sgd"
@@ -53,6 +54,7 @@ class OptimConfig:
     boundaries: tuple[tuple[int, float], ...] = ()
     weight_decay: float = 0.0
     clip_norm: float = 0.0
+    amsgrad: bool = False
 
     def __post_init__(self):
         if self.name not in OPTIMIZERS:
@@ -65,12 +67,44 @@ class OptimConfig:
         return dataclasses.replace(self, lr=0.0, lr_decay=0.0, weight_decay=0.0)
 
 
+class AmsgradState(NamedTuple):
+    count: jnp.ndarray
+    mu: Any
+    nu: Any
+    nu_max: Any
+
+
+def torch_amsgrad(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
+    """Adam's AMSGrad scaling as ``torch.optim.Adam(amsgrad=True)`` computes it: the running
+    maximum is taken over the raw second moment, which is then bias-corrected, and ``eps`` is
+    added after the square root (optax's ``scale_by_amsgrad`` takes the maximum of the
+    bias-corrected moment, a different update after the first step)."""
+
+    def init(params):
+        z = lambda: jax.tree_util.tree_map(jnp.zeros_like, params)
+        return AmsgradState(jnp.zeros([], jnp.int32), z(), z(), z())
+
+    def update(grads, state, params=None):
+        count = state.count + 1
+        mu = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
+        nu = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state.nu, grads)
+        nu_max = jax.tree_util.tree_map(jnp.maximum, state.nu_max, nu)
+        t = count.astype(jnp.float32)
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        upd = jax.tree_util.tree_map(lambda m, v: (m / bc1) / (jnp.sqrt(v) / jnp.sqrt(bc2) + eps), mu, nu_max)
+        return upd, AmsgradState(count, mu, nu, nu_max)
+
+    return optax.GradientTransformation(init, update)
+
+
 def make_optimizer(cfg: OptimConfig) -> optax.GradientTransformation:
     def build(learning_rate, weight_decay):
         parts = [optax.clip_by_global_norm(cfg.clip_norm)] if cfg.clip_norm > 0 else []
         parts.append(optax.add_decayed_weights(weight_decay))
         if cfg.name == "sgd":
             parts.append(optax.sgd(learning_rate, momentum=cfg.momentum))
+        elif cfg.amsgrad:
+            parts += [torch_amsgrad(), optax.scale_by_learning_rate(learning_rate)]
         else:
             parts.append(optax.adam(learning_rate))
         return optax.chain(*parts)

@@ -331,8 +331,8 @@ def aist_cases(out: Path) -> list[Case]:
 def model_cases() -> list[Case]:
     import jax
 
-    from dancejax import prediction as P
-    from dancejax import recognition as R
+    from dancejax.tasks import prediction as P
+    from dancejax.tasks import recognition as R
 
     rc = R.make_config("mkff_stgcn", "test")
     rs = R.init_state(rc, jax.random.key(0))

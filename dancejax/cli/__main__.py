@@ -1,0 +1,5 @@
+"""``python -m dancejax.cli``: the ``dancejax`` command."""
+
+from dancejax.cli import entry
+
+entry()

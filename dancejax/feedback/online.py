@@ -1,0 +1,180 @@
+"""Causal alignment of a live performance with a reference, one frame at a time (for
+``dancejax live`` and any other stream).
+
+The same DTW as the offline comparison (``align``: symmetric2 steps with a step penalty, the
+mean per-joint distance between poses normalised for position, size and heading; a lower
+penalty, ``ONLINE_PENALTY``), run forward only: after each performance frame the aligner
+holds, for every reference frame j, the cost of the best path from (0, 0) to (this frame, j)
+(open-end DTW), and answers with the j whose cost per unit of path length is lowest.  Nothing
+after the current frame is used, so the answer can differ from the offline one, which also
+sees the future.
+
+Use::
+
+    aligner = OnlineAligner(reference)            # (T, 14, D) LSP-14 at 25 fps, or a PoseSequence
+    for pose, conf in stream:                     # (14, D) and optionally (14,) confidences
+        m = aligner.update(pose, conf)
+        m.reference_index, m.offset_s, m.deviation   # matched frame, seconds behind (+), degrees per part
+
+Each update costs O(reference frames) in NumPy; the state is a few arrays of that length.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+
+import numpy as np
+
+from dancejax.data.noise import MISS_CONF
+from dancejax.errors import DataError
+from dancejax.feedback.analysis import BONE_PART, PART_NAMES
+from dancejax.feedback.features import (
+    FPS,
+    MIN_FRAMES,
+    PARENT,
+    body_chain,
+    body_height,
+    bone_deviation,
+    denoise,
+    fill_missing,
+    normalized_pose,
+)
+from dancejax.io.sequence import PoseSequence, canonical
+from dancejax.skeleton import LSP14
+
+# Lower than the offline penalty: online no later frame can confirm a hold (a late start, a
+# pause), so a hold must be cheaper to be followed at all.
+ONLINE_PENALTY = 1.0
+HISTORY = 750  # frames (30 s) from which the body height and the typical match distance are estimated
+
+
+@dataclasses.dataclass(frozen=True)
+class OnlineMatch:
+    """Where the performance is in the reference after one frame.
+
+    frame: the performance frame (0 for the first update).
+    reference_index: the matched reference frame.
+    offset_s: (frame − reference_index) / fps: positive when the dancer is behind.
+    deviation: degrees per body part ("right arm", ..., "trunk and head") at the match: each
+        part's largest bone angle against the reference.
+    cost: the matched path's mean local distance (body heights), a measure of confidence.
+    """
+
+    frame: int
+    reference_index: int
+    offset_s: float
+    deviation: dict[str, float]
+    cost: float
+
+
+class OnlineAligner:
+    """Causal alignment with ``reference`` (see the module docstring).
+
+    Args:
+        reference: LSP-14 poses at 25 fps, (T, 14, 2 or 3), or a ``PoseSequence`` of any
+            layout and rate (converted).  Its missing joints are filled and it is denoised as
+            the offline comparison does.
+        band_s: the most the performance may be ahead or behind, in seconds (None: no limit).
+        penalty: the step penalty, in units of the typical distance of a frame to its best
+            match (estimated from the frames seen so far).
+        height: the performer's body height in the stream's units (head top to ankles along
+            the body); None estimates it from the last 30 s of frames.
+    """
+
+    def __init__(
+        self,
+        reference,
+        band_s: float | None = None,
+        penalty: float = ONLINE_PENALTY,
+        height: float | None = None,
+    ):
+        if isinstance(reference, PoseSequence):
+            seq = canonical(reference)
+            y = fill_missing(seq.positions, seq.confidence, reference.source or "reference")[0]
+        else:
+            y = np.asarray(reference, np.float64)
+            if y.ndim != 3 or y.shape[1] != LSP14.num_joints or y.shape[2] not in (2, 3):
+                raise DataError(f"reference: expected LSP-14 poses of shape (frames, 14, 2 or 3), got {y.shape}")
+        if len(y) < MIN_FRAMES:
+            raise DataError(f"reference: {len(y)} frames at 25 fps; at least {MIN_FRAMES} are needed to compare")
+        y = denoise(y)
+        self.dims = y.shape[-1]
+        self.reference = normalized_pose(y)
+        self._flat = self.reference.reshape(len(y), -1)
+        self.band = None if band_s is None else int(round(band_s * FPS))
+        self.penalty = penalty
+        self.height = height
+        self.reset()
+
+    @property
+    def reference_frames(self) -> int:
+        return len(self.reference)
+
+    def reset(self) -> None:
+        """Forget the performance so far (a new run of the same reference)."""
+        self._acc = None
+        self._t = -1
+        self._last = None
+        self._chains: collections.deque = collections.deque(maxlen=HISTORY)
+        self._best: collections.deque = collections.deque(maxlen=HISTORY)
+
+    def _pose(self, frame, confidence) -> np.ndarray:
+        x = np.asarray(frame, np.float64)
+        if x.shape != (LSP14.num_joints, self.dims):
+            raise DataError(f"live frame {self._t + 1}: expected ({LSP14.num_joints}, {self.dims}), got {x.shape}")
+        if not np.isfinite(x).all():
+            if self._last is None:
+                raise DataError(f"live frame {self._t + 1}: non-finite coordinates before any complete frame")
+            confidence = np.where(np.isfinite(x).all(-1), 1.0 if confidence is None else confidence, 0.0)
+            x = np.where(np.isfinite(x), x, 0.0)
+        if confidence is not None and self._last is not None:
+            miss = np.asarray(confidence) < MISS_CONF
+            for j in np.nonzero(miss)[0]:  # hold the joint where it was, relative to its parent
+                p = PARENT.get(j)
+                x[j] = self._last[j] if p is None else x[p] + self._last[j] - self._last[p]
+        self._last = x
+        return x
+
+    def update(self, frame, confidence=None) -> OnlineMatch:
+        """One performance frame, (14, D) in the stream's units, with optional (14,)
+        confidences (a joint below ``MISS_CONF`` is held where it was last seen)."""
+        x = self._pose(frame, confidence)
+        self._t += 1
+        t = self._t
+        self._chains.append(float(body_chain(x[None])[0]))
+        h = self.height or max(float(np.percentile(self._chains, 90)), 1e-6)
+        f = normalized_pose(x[None], h)[0]
+        c = np.linalg.norm(self.reference - f, axis=-1).mean(-1)  # (m,) mean per-joint distance
+        m = len(c)
+        if self.band is not None:
+            c = np.where(np.abs(t - np.arange(m)) <= self.band, c, np.inf)
+        self._best.append(float(np.min(c)))
+        lam = self.penalty * float(np.median(self._best))
+        w = c + lam
+        if self._acc is None:
+            base = np.full(m, np.inf)
+            base[0] = 2.0 * c[0]
+        else:
+            prev = self._acc
+            diag = np.concatenate([[np.inf], prev[:-1]]) + 2.0 * c
+            base = np.minimum(diag, prev + w)
+        cum = np.cumsum(np.where(np.isfinite(w), w, 0.0))
+        # acc[j] = min over k ≤ j of base[k] + the horizontal steps from k to j
+        acc = cum + np.minimum.accumulate(base - cum)
+        acc[~np.isfinite(c)] = np.inf
+        self._acc = acc
+        j = int(np.argmin(acc / (t + np.arange(m) + 2.0)))
+        dev = bone_deviation(f[None], self.reference[j][None])[0]
+        parts = {p: float(dev[BONE_PART == k].max()) for k, p in enumerate(PART_NAMES)}
+        return OnlineMatch(t, j, (t - j) / FPS, parts, float(acc[j] / (t + j + 2.0)))
+
+    def run(self, frames, confidence=None) -> list[OnlineMatch]:
+        """``update`` over (T, 14, D) frames (and (T, 14) confidences), in order."""
+        conf = [None] * len(frames) if confidence is None else confidence
+        return [self.update(x, c) for x, c in zip(frames, conf)]
+
+
+def body_height_of(x) -> float:
+    """The body height ``OnlineAligner(height=...)`` expects, from a calibration take."""
+    return body_height(np.asarray(x, np.float64))
