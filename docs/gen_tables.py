@@ -287,6 +287,37 @@ def speed_stream() -> str:
     return markdown(header, out)
 
 
+def speed_video() -> str:
+    """Per-stage latency of ``dancejax live`` (benchmarks.video_latency), then the accuracy cost
+    of running the detector on every second frame."""
+    d = bench("video_latency")
+    runs = {r["every"]: r for r in d["runs"]}
+    stages = list(runs[1]["stages"])
+    head = ["stage"] + [f"detector on every {'frame' if e == 1 else f'{e}nd frame'}, median / p99" for e in runs]
+    rows = [
+        [s] + [f"{ms3(r['stages'][s]['median_ms'])} / {ms3(r['stages'][s]['p99_ms'])} ms" for r in runs.values()]
+        for s in stages
+    ]
+    rows.append(
+        ["dancejax's own stages (refine + style + predict + compare), median"]
+        + [f"{ms3(r['own_stages_median_ms'])} ms (target ≤ {d['targets']['own_stages_ms']:g})" for r in runs.values()]
+    )
+    rows.append(
+        ["end to end"]
+        + [f"{r['fps_end_to_end']:.1f} frames/s (target ≥ {d['targets']['end_to_end_fps']:g})" for r in runs.values()]
+    )
+    acc = d["every_second_frame_accuracy"]
+    cols = sorted(next(iter(acc["pck"].values())), key=float)
+    rows2 = [[k] + [f"{v[c]:.1f}" for c in cols] for k, v in acc["pck"].items()]
+    video = f"{d['video']}, {runs[1]['frames']} frames"
+    return (
+        markdown(head, rows)
+        + f"\n\n{d.get('cores', '?')} CPU cores, {video}.\n\n"
+        + markdown(["held-out AIST++ detections, PCK %"] + [f"@{c}" for c in cols], rows2)
+        + f"\n\n{acc['data']}."
+    )
+
+
 def speed_vs_torch(file: str) -> str:
     d = bench(file)
     out = []
@@ -430,6 +461,7 @@ def speed_scaling() -> str:
 
 SPEED: dict[str, Callable[[], str]] = {
     "stream_latency": speed_stream,
+    "video_latency": speed_video,
     "vs_torch": lambda: speed_vs_torch("vs_torch"),
     "vs_torch_keep": lambda: speed_vs_torch("vs_torch_keep"),
     "allocator": speed_allocator,

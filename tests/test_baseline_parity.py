@@ -224,6 +224,7 @@ def dmgnn_pair(dropouts=None):
     return ref, model, variables, torch.randn(3, 10, 14, 3) * 0.3
 
 
+@pytest.mark.slow
 def test_dmgnn_forward_parity():
     ref, model, variables, x = dmgnn_pair()
     ref.eval()
@@ -232,6 +233,7 @@ def test_dmgnn_forward_parity():
     assert rel_err(model.apply(variables, jnp.asarray(x.numpy())), expected) <= 1e-5
 
 
+@pytest.mark.slow
 def test_dmgnn_sgd_step_parity():
     """lr 1e-3: DMGNN's edge-weight gradients reach ~1e3 on random inputs, where float32 sums in a
     different order differ by ~1e-4 relative (measured against float64 PyTorch: JAX 8e-5, PyTorch

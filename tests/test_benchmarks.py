@@ -22,6 +22,7 @@ def run(*args, env_extra=None, **kw):
     return subprocess.run(list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, **kw)
 
 
+@pytest.mark.slow
 def test_gpu_suite_tiny_runs_on_cpu(tmp_path):
     r = run("bash", "benchmarks/gpu_suite.sh", "--tiny", f"--out={tmp_path}")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -59,7 +60,11 @@ def test_gpu_suite_rejects_unknown_option():
         (["-m", "benchmarks.allocator", "--rounds", "0"], "--rounds and --repeats must be at least 1"),
         (["-m", "benchmarks.ablation", "--repeats", "0"], "--rounds and --repeats must be at least 1"),
         (["-m", "benchmarks.ablation", "--models", "resnet"], "invalid choice: 'resnet'"),
-        (["-m", "benchmarks.vs_torch", "--original-stgcn", "/nonexistent", "--tiny"], "not a checkout of the original"),
+        pytest.param(
+            ["-m", "benchmarks.vs_torch", "--original-stgcn", "/nonexistent", "--tiny"],
+            "not a checkout of the original",
+            marks=pytest.mark.slow,  # it builds the tiny workloads before it looks at the folder
+        ),
     ],
 )
 def test_benchmarks_refuse_bad_requests(args, message):
@@ -217,6 +222,7 @@ print(applied, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 8)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator settings are Linux-only")
+@pytest.mark.slow
 def test_keep_freed_memory_stops_refaulting_freed_pages():
     """With the command-line scripts' allocator setting, a jitted step with large temporaries
     reuses freed pages instead of faulting fresh ones on every call (page-fault counts, not time).
@@ -237,6 +243,7 @@ def test_keep_freed_memory_stops_refaulting_freed_pages():
     assert out[""][1] < 0.6 * out["system"][1], out
 
 
+@pytest.mark.slow
 def test_ablation_runs_each_variant_in_its_own_formulation(tmp_path):
     """The ablation's variants are what they say: tracing under ``backbone_layout('nvtc')`` gives
     the backbone in (N, V, T, C), the BN swap replaces ``F.batch_norm`` only inside its context,

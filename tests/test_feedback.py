@@ -64,7 +64,7 @@ def test_timing_recovery_under_known_warps_moves_and_detector_noise(ds, params):
     assert np.median(pooled) <= 2.0 and np.percentile(pooled, 95) <= 5.0
     for w, v in err.items():
         e = np.concatenate(v)
-        assert np.median(e) <= 2.0, w
+        assert np.median(e) <= 2.0 and np.percentile(e, 95) <= 5.0, (w, np.percentile(e, 95))
 
 
 def test_online_alignment_is_causal_and_recovers_the_warps(ds, params):
@@ -74,6 +74,13 @@ def test_online_alignment_is_causal_and_recovers_the_warps(ds, params):
         err.append(np.abs(got - true))
     e = np.concatenate(err)
     assert np.median(e) <= 2.0 and np.percentile(e, 95) <= 5.0
+    noisy = {}
+    for w, perf, ref, true in warped_pairs(ds, params, "3D moved + noise"):
+        got = np.array([m.reference_index for m in OnlineAligner(ref).run(perf.positions, perf.confidence)])
+        noisy.setdefault(w, []).append(np.abs(got - true))
+    for w, v in noisy.items():  # the median meets the target; the 95th percentile does not yet (docs)
+        assert np.median(np.concatenate(v)) <= 2.0, w
+    assert np.percentile(np.concatenate([e for v in noisy.values() for e in v]), 95) <= 10.0  # a regression bound
     x = short(ds, "05_09")
     y, _ = P.apply_warp(x, P.WARPS["tempo ±20 %"][1](len(x) / 25))
     a = OnlineAligner(x).run(y)
@@ -204,16 +211,37 @@ def test_rule_thresholds_are_the_calibration_on_the_train_split(ds):
 
 
 def test_false_alarms_per_minute_on_professional_takes(ds):
+    """At most one flag per minute per rule, pooled, held out, and in every group with at least a
+    minute of takes (ballet/modern, salsa, AIST++; the walks and each AIST++ style alone are
+    shorter, so one flag would read as more than one a minute)."""
     rates = C.rule_rates(C.rule_counts(ds.takes))
+    groups = {r["takes"] for r in rates if r["minutes"] >= 1.0}
+    assert {"all", "held out (val + test)", "ballet_modern", "salsa", "AIST++ (breakdance, street jazz)"} <= groups
     for r in rates:
-        if r["takes"] in ("all", "held out (val + test)"):
+        if r["takes"] in groups:
             assert r["per_minute"] <= 1.0, r
+
+
+def test_stiff_landing_needs_a_bend_for_the_fall():
+    """The literature's 45° after the drop-jump test's 30 cm fall (a 0.49 s flight), less after a
+    smaller fall, never less for a longer flight."""
+    from dancejax.feedback.rules import DROP_M, G, bend_needed
+
+    assert bend_needed(np.sqrt(8 * DROP_M / G)) == pytest.approx(45.0)
+    assert bend_needed(np.sqrt(8 * DROP_M / G), 40.0) == pytest.approx(40.0)
+    flights = np.linspace(0.1, 0.8, 30)
+    assert np.all(np.diff([bend_needed(t) for t in flights]) > 0)
+    assert 20.0 < bend_needed(0.28) < 30.0
 
 
 def test_landing_rule_reads_real_flights_only_and_catches_stiff_landings(ds):
     table = {r["take"]: r for r in C.landing_table(ds.takes)}
-    assert all(table[t.name]["landings_read"] == 0 for t in ds.takes if t.style == "salsa")
+    no_jump = [t.name for t in ds.takes if t.style in ("salsa", "walk") and t.name != "131_03"]  # 131_03 hops
+    assert all(table[n]["landings_read"] == 0 for n in no_jump)
     assert table["05_17"]["landings_read"] >= 2 and table["05_08"]["landings_read"] >= 2  # grand jetés, jetés
+    # CMU describes these with a jeté (05_..) or a hop (131_03): each has a landing the rule reads
+    jumps = ("05_05", "05_06", "05_07", "05_08", "05_13", "05_16", "05_17", "05_18", "05_19", "05_20", "131_03")
+    assert all(table[n]["landings_read"] >= 1 for n in jumps), {n: table[n] for n in jumps}
     rows = C.inserted_risks([ds.take(n) for n in ("05_08", "05_19", "61_02")])
     assert {r["rule"] for r in rows} == {"stiff_landing", "knee_inward"} and all(r["caught"] for r in rows)
     x = ds.take("05_08").positions

@@ -68,6 +68,7 @@ def compare(a, b):
     np.testing.assert_allclose(b, a, rtol=5e-3)
 
 
+@pytest.mark.slow
 def test_four_forced_devices_match_one(single, tmp_path):
     p, out = run_train(tmp_path, "four", 4)
     text = finish(p)
@@ -81,6 +82,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_processes_match_single_process(single, tmp_path):
     port = free_port()
     procs = [

@@ -55,6 +55,7 @@ def test_vmapped_study_equals_separate_runs(data):
         assert a["val"] == pytest.approx(b["val"], abs=1e-3)
 
 
+@pytest.mark.slow
 def test_early_stopping_masks_settings(data):
     """patience = 1: a setting is frozen after its first epoch without a new best validation
     score; the others keep training in the same program."""
@@ -68,6 +69,7 @@ def test_early_stopping_masks_settings(data):
     assert all(r["epochs_run"] == 1 for r in zero.rows)  # patience 0: every setting frozen after one epoch
 
 
+@pytest.mark.slow
 def test_shape_settings_are_grouped_and_studies_resume(data, tmp_path):
     base = R.make_config("mkff_stgcn", "test")
     logs = []
@@ -81,6 +83,7 @@ def test_shape_settings_are_grouped_and_studies_resume(data, tmp_path):
         assert a["val"] == pytest.approx(b["val"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_auto_chunk_prints_its_choice():
     pdata = P.load_data(load_dataset(), P.make_config("stga_net", "test"), per_style=4)
     logs = []

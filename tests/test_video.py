@@ -151,6 +151,24 @@ def test_mediapipe_finds_the_person_in_the_real_clip(clip_poses):
 
 
 @needs_extra
+def test_mediapipes_start_up_log_is_kept_off_the_terminal(capfd, clip_frames):
+    """The C++ graph's start-up lines (TFLite delegate, absl warnings) go to descriptor 2 while it
+    is built and on its first frame; a user sees none of them, and a failure there shows them."""
+    with MediaPipePose() as det:
+        assert det(clip_frames[0]) is not None and det(clip_frames[1]) is not None
+    err = capfd.readouterr().err
+    assert "W0000" not in err and "XNNPACK" not in err and "absl" not in err, err
+    import os
+
+    from dancejax.video.detector import _quiet_native_log
+
+    with pytest.raises(RuntimeError, match="graph failed"), _quiet_native_log():
+        os.write(2, b"E0000 native detail\n")
+        raise RuntimeError("graph failed")
+    assert "E0000 native detail" in capfd.readouterr().err
+
+
+@needs_extra
 def test_left_and_right_on_the_real_photograph():
     seq, info = detect(STILL)  # the player faces the camera: his left is on the image's right
     assert info.kind == "image" and info.detection_rate == 1.0

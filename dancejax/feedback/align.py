@@ -8,6 +8,16 @@ poses cannot tell two timings apart (a held pose, detector noise) the path keeps
 instead of stalling and jumping; a real hold or a late start still wins, since matching the
 wrong poses costs far more than a few steps' penalty.
 
+**Holds.**  A step that advances one take while the other stays on a frame is what a hold
+looks like when the advancing take's frames all show one pose: the dancer holding a pose (a
+late start, a pause), or the reference holding one.  So the penalty of such a step is scaled
+by how much the advancing take moves at the frame it enters (``stillness_weight``: its pose
+change over ``HOLD_WINDOW`` frames against the take's median change, at least
+``HOLD_FLOOR``): a hold costs little where that take is still and the full penalty where it
+moves.  Without it a path through a still stretch pays the same penalty to wait as to catch
+up later, and under detector noise, which hides the small motion inside a hold, it keeps a
+steady pace through a late start and then lags the dancer's faster tempo.
+
 **Band.**  Sakoe–Chiba: the path keeps ``|i − j| ≤ band × max(n, m)`` frames, i.e. the dancer
 is never more than that share of the longer take ahead of or behind the reference.  When a
 given band is narrower than the two lengths' difference no path exists, and that is an error
@@ -31,6 +41,8 @@ from dancejax.feedback.features import FPS
 PENALTY = 2.0
 AUTO_BAND = 0.25
 SMOOTH_FRAMES = 2.0
+HOLD_WINDOW = 12  # frames (0.5 s): long enough to average detector jitter out of a pose's change
+HOLD_FLOOR = 0.1  # a hold never costs less than this share of the penalty
 
 
 def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -42,6 +54,22 @@ def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         u, v = a[:, j], b[:, j]
         out += np.sqrt(np.maximum((u * u).sum(-1)[:, None] + (v * v).sum(-1)[None] - 2.0 * u @ v.T, 0.0))
     return out / a.shape[1]
+
+
+def stillness_weight(f: np.ndarray, window: int = HOLD_WINDOW) -> np.ndarray:
+    """(T,) in [HOLD_FLOOR, 1]: how much the pose changes around each frame, over ``window``
+    frames (mean joint displacement; the window averages detector jitter out), relative to the
+    take's median change."""
+    d = pose_change(f, window)
+    return np.clip(d / max(float(np.median(d)), 1e-12), HOLD_FLOOR, 1.0)
+
+
+def pose_change(f: np.ndarray, window: int = HOLD_WINDOW) -> np.ndarray:
+    """(T,) the mean joint displacement from ``window // 2`` frames before each frame to as many
+    after (the ends held)."""
+    k = window // 2
+    p = np.pad(np.asarray(f, np.float64), ((k, k), (0, 0), (0, 0)), mode="edge")
+    return np.linalg.norm(p[2 * k :] - p[: -2 * k], axis=-1).mean(-1)
 
 
 def band_frames(n: int, m: int, band: float | str | None) -> int | None:
@@ -72,6 +100,7 @@ def dtw(
     n, m = len(a), len(b)
     cost = distances(a, b)
     lam = penalty * float(np.median(cost.min(1)))
+    lam_a, lam_b = lam * stillness_weight(a), lam * stillness_weight(b)
     w = band_frames(n, m, band)
     if w is not None:
         i, j = np.indices((n, m))
@@ -83,7 +112,7 @@ def dtw(
         i = np.arange(max(1, k - m), min(n, k - 1) + 1)
         j = k - i
         c = cost[i - 1, j - 1]
-        cand = np.stack([acc[i - 1, j - 1] + 2 * c, acc[i - 1, j] + c + lam, acc[i, j - 1] + c + lam])
+        cand = np.stack([acc[i - 1, j - 1] + 2 * c, acc[i - 1, j] + c + lam_a[i - 1], acc[i, j - 1] + c + lam_b[j - 1]])
         best = cand.argmin(0)
         acc[i, j] = cand[best, np.arange(len(i))]
         step[i, j] = best

@@ -45,6 +45,7 @@ from dancejax.feedback.rules import (
 SAME_CHOREOGRAPHY = (("05_09", "05_10"), ("05_14", "05_15"), ("05_18", "05_19"), ("05_18", "05_20"), ("05_19", "05_20"))
 AMBIGUOUS = {("05_16", "05_17")}
 SIZES = (0, 10, 20, 30, 45, 60, 90)
+MIN_STYLE_MINUTES = 1.0  # a style's train takes calibrate a rule on their own from this many minutes
 GRIDS = {  # from the literature's value (or the lowest) in the lenient direction
     "knee_inward": np.arange(10.0, 90.0, 5.0),
     "stiff_landing": np.arange(45.0, -5.0, -5.0),
@@ -192,17 +193,25 @@ def rule_counts(takes, thresholds: dict | None = None) -> list[dict]:
     rows = []
     for t in takes:
         flags = dedupe(risk_flags(denoise(np.asarray(t.positions, np.float64), 3), thresholds=thresholds))
-        row = {"take": t.name, "style": t.style, "split": t.split, "minutes": t.num_frames / FPS / 60}
+        row = {
+            "take": t.name,
+            "style": t.style,
+            "source": t.source,
+            "split": t.split,
+            "minutes": t.num_frames / FPS / 60,
+        }
         rows.append(row | {r.name: sum(f["rule"] == r.name for f in flags) for r in RULES})
     return rows
 
 
 def rule_rates(rows: list[dict]) -> list[dict]:
-    """Flags per minute of each rule, per split, held-out (val + test), style and overall."""
+    """Flags per minute of each rule, per split, held-out (val + test), style, AIST++ (its two
+    styles together) and overall."""
     groups = {"all": rows, "train": [], "held out (val + test)": []}
     for r in rows:
         groups["train" if r["split"] == "train" else "held out (val + test)"].append(r)
         groups.setdefault(r["style"], []).append(r)
+    groups["AIST++ (breakdance, street jazz)"] = [r for r in rows if r.get("source") == "aistpp"]
     out = []
     for name, sel in groups.items():
         minutes = sum(r["minutes"] for r in sel)
@@ -222,19 +231,28 @@ def rule_rates(rows: list[dict]) -> list[dict]:
     return out
 
 
-def calibrate_rules(takes, rate: float = CALIBRATION_RATE) -> dict[str, float]:
+def calibrate_rules(takes, rate: float = CALIBRATION_RATE, min_minutes: float = MIN_STYLE_MINUTES) -> dict:
     """Each rule's threshold: the first value on its grid (from the literature's value in the
-    lenient direction) at which it fires at most ``rate`` times per minute on ``takes``."""
-    minutes = sum(t.num_frames for t in takes) / FPS / 60
-    clean = [denoise(np.asarray(t.positions, np.float64), 3) for t in takes]
+    lenient direction) at which it fires at most ``rate`` times per minute on ``takes`` pooled
+    and on the takes of every style with at least ``min_minutes`` among them.  Pooled alone, a
+    style with long takes that rarely trip a rule (salsa, for the knee) would hide one whose
+    dancers trip it often (ballet); a style with less than ``min_minutes`` cannot measure a rate
+    near ``rate``, so it only counts in the pool."""
+    minutes = lambda g: sum(t.num_frames for t in g) / FPS / 60
+    groups = [list(takes)]
+    for style in dict.fromkeys(t.style for t in takes):
+        g = [t for t in takes if t.style == style]
+        if minutes(g) >= min_minutes:
+            groups.append(g)
+    clean = {t.name: denoise(np.asarray(t.positions, np.float64), 3) for t in takes}
     out = {}
     for rule in RULES:
         for v in GRIDS[rule.name]:
-            n = sum(
-                sum(f["rule"] == rule.name for f in dedupe(risk_flags(x, thresholds={rule.name: float(v)})))
-                for x in clean
-            )
-            if n / minutes <= rate:
+            n = {
+                name: sum(f["rule"] == rule.name for f in dedupe(risk_flags(x, thresholds={rule.name: float(v)})))
+                for name, x in clean.items()
+            }
+            if max(sum(n[t.name] for t in g) / minutes(g) for g in groups) <= rate:
                 out[rule.name] = float(v)
                 break
     return out

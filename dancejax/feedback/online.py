@@ -9,6 +9,17 @@ holds, for every reference frame j, the cost of the best path from (0, 0) to (th
 after the current frame is used, so the answer can differ from the offline one, which also
 sees the future.
 
+Two differences from the offline steps, both for noisy streams:
+
+* **Slope.**  The reference may advance alone by one frame only right after a diagonal step,
+  so at most two reference frames per performance frame (a dancer at most twice the
+  reference's tempo).  Without it an open end can run ahead through any stretch the noise
+  makes look alike, since its cost per unit of path length is as low as the true one's.
+* **Holds.**  A step that keeps the reference frame while the dancer advances (a late start, a
+  pause) pays the penalty scaled by how much the dancer moved over the last ``HOLD_WINDOW``
+  frames, against the reference's median change over as many frames (at least
+  ``HOLD_FLOOR``), as the offline alignment scales it (``align.stillness_weight``).
+
 Use::
 
     aligner = OnlineAligner(reference)            # (T, 14, D) LSP-14 at 25 fps, or a PoseSequence
@@ -28,6 +39,7 @@ import numpy as np
 
 from dancejax.data.noise import MISS_CONF
 from dancejax.errors import DataError
+from dancejax.feedback.align import HOLD_FLOOR, HOLD_WINDOW, pose_change
 from dancejax.feedback.analysis import BONE_PART, PART_NAMES
 from dancejax.feedback.features import (
     FPS,
@@ -101,6 +113,7 @@ class OnlineAligner:
         y = denoise(y)
         self.dims = y.shape[-1]
         self.reference = normalized_pose(y)
+        self._move_scale = max(float(np.median(pose_change(self.reference, HOLD_WINDOW))), 1e-12)
         self._flat = self.reference.reshape(len(y), -1)
         self.band = None if band_s is None else int(round(band_s * FPS))
         self.penalty = penalty
@@ -118,6 +131,7 @@ class OnlineAligner:
         self._last = None
         self._chains: collections.deque = collections.deque(maxlen=HISTORY)
         self._best: collections.deque = collections.deque(maxlen=HISTORY)
+        self._recent: collections.deque = collections.deque(maxlen=HOLD_WINDOW + 1)
 
     def _pose(self, frame, confidence) -> np.ndarray:
         x = np.asarray(frame, np.float64)
@@ -151,17 +165,18 @@ class OnlineAligner:
             c = np.where(np.abs(t - np.arange(m)) <= self.band, c, np.inf)
         self._best.append(float(np.min(c)))
         lam = self.penalty * float(np.median(self._best))
-        w = c + lam
+        self._recent.append(f)
+        moving = np.linalg.norm(f - self._recent[0], axis=-1).mean() / self._move_scale
+        hold = lam * float(np.clip(moving, HOLD_FLOOR, 1.0))  # the dancer staying on a reference frame
         if self._acc is None:
-            base = np.full(m, np.inf)
-            base[0] = 2.0 * c[0]
+            acc = np.full(m, np.inf)
+            acc[0] = 2.0 * c[0]
         else:
             prev = self._acc
             diag = np.concatenate([[np.inf], prev[:-1]]) + 2.0 * c
-            base = np.minimum(diag, prev + w)
-        cum = np.cumsum(np.where(np.isfinite(w), w, 0.0))
-        # acc[j] = min over k ≤ j of base[k] + the horizontal steps from k to j
-        acc = cum + np.minimum.accumulate(base - cum)
+            # a step of the reference alone only right after a diagonal one: at most 2 reference
+            # frames per performance frame (the dancer at most twice the reference's tempo)
+            acc = np.minimum(np.minimum(diag, prev + c + hold), np.concatenate([[np.inf], diag[:-1]]) + c + lam)
         acc[~np.isfinite(c)] = np.inf
         self._acc = acc
         j = int(np.argmin(acc / (t + np.arange(m) + 2.0)))

@@ -21,7 +21,7 @@ import jax
 import numpy as np
 
 from dancejax.data.noise import NoiseParams, simulate_detections
-from dancejax.feedback.features import FPS, J, heading_rotation, joint_angles
+from dancejax.feedback.features import ANGLE_INDEX, FPS, J, heading_rotation, joint_angles
 from dancejax.io.sequence import PoseSequence
 from dancejax.skeleton import NECK, mid_hip
 
@@ -291,13 +291,15 @@ def stiffen_landing(x: np.ndarray, side: str, frame: int, bend: float = 10.0, se
 
 
 def loaded_bent_window(x: np.ndarray, frames: int, bend: float = 35.0) -> tuple[str, int] | None:
-    """A side and start where that ankle stays on the floor and the knee bent ≥ ``bend`` degrees."""
-    from dancejax.feedback.rules import STANCE, floor_height
+    """A side and start where that ankle stays on the floor, the knee bent ≥ ``bend`` degrees and
+    the trunk upright enough for the knee rule to read it."""
+    from dancejax.feedback.rules import STANCE, UPRIGHT, floor_height
 
     floor = floor_height(x)
     angles = joint_angles(x)
+    upright = angles[:, ANGLE_INDEX["trunk_lean"]] <= UPRIGHT
     for side, k, ank in (("right", 6, J("r_ankle")), ("left", 7, J("l_ankle"))):
-        s = _first_window((x[:, ank, 1] <= floor + STANCE) & (angles[:, k] >= bend), frames)
+        s = _first_window((x[:, ank, 1] <= floor + STANCE) & (angles[:, k] >= bend) & upright, frames)
         if s is not None:
             return side, s
     return None

@@ -10,7 +10,8 @@ from dancejax.feedback.features import FPS
 
 RULE_WORDS = {
     "knee_inward": "{side} knee turned {value:.0f}° inward on a bent, loaded leg",
-    "stiff_landing": "stiff landing on the {side} leg: the knee bent only {value:.1f}° within 0.3 s of touching down",
+    "stiff_landing": "stiff landing on the {side} leg after a {fall_cm:.0f} cm jump: the knee bent only {value:.1f}° "
+    "within 0.3 s of touching down (about {needed:.0f}° absorbs that fall)",
     "sudden_acceleration": "sudden acceleration of the {joint} ({value:.0f} m/s², {g:.0f} g)",
 }
 JOINT_WORDS = {
@@ -75,6 +76,8 @@ def flag_sentence(f: dict, ref_frame: float | None, mirrored: bool = False) -> s
         value=value,
         joint=JOINT_WORDS.get(str(f.get("joint")), f.get("joint")),
         g=f["value"] / 9.81,
+        fall_cm=f.get("fall_cm", 30.0),
+        needed=f.get("needed", 45.0),
     )
     if ref_frame is None:
         return f"{text} at {seconds(f['frame'])}"

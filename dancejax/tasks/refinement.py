@@ -16,8 +16,10 @@ positions + 0.1 × L1 accelerations; Adam (AMSGrad, PyTorch's) at 1e-3 × 0.95 p
 authors' current default; the configuration file says 100); **joints** LSP-14, 28 channels
 (Human3.6M: 17 joints); **2D** AIST++ detections (the authors' 2D models are trained on 3D
 positions and tested on 2D); **frame rate** 25 fps (AIST++ is filmed at 60, Human3.6M at 50),
-so a window spans 1.28 s; each view's own image size in the normalisation; epochs of whole
-batches (the original keeps a last partial batch).
+so a window spans 1.28 s; each view's own image size in the normalisation; **epoch** one pass
+over the training windows in whole batches (the original's epoch draws as many windows as the
+training sequences have frames, some twice, and keeps its last partial batch, so it takes more
+steps per epoch: ``ceil(frames / 1024)`` against ``windows // 1024`` here).
 
 This module provides what ``dancejax.train.loop.fit`` calls (configuration, data, batches,
 train step, validation score), not the whole ``dancejax.tasks.Task`` contract: the refinement

@@ -9,6 +9,10 @@ detectors (OpenPose, MMPose, RTMPose) are read by ``dancejax.io`` instead.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -32,6 +36,31 @@ class Detector(Protocol):
     layout: str
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None: ...
+
+
+@contextlib.contextmanager
+def _quiet_native_log():
+    """MediaPipe's C++ graph writes its start-up log lines (TFLite delegate, absl warnings) to
+    file descriptor 2 while the graph is built and on its first frame; they say nothing a user
+    can act on.  Send them to a temporary file instead, and show them only if that step fails."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable descriptor 2 (an embedding host): nothing to quiet
+        yield
+        return
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 # The model files of MediaPipe Pose Full, inside the mediapipe wheel.
@@ -89,14 +118,16 @@ class MediaPipePose:
                 "pip install 'dancejax[video]'"
             )
         self.static = bool(static)
-        self._pose = pose.Pose(
-            static_image_mode=self.static,
-            model_complexity=1,
-            smooth_landmarks=bool(smooth),
-            enable_segmentation=False,
-            min_detection_confidence=float(min_detection_confidence),
-            min_tracking_confidence=float(min_tracking_confidence),
-        )
+        self._quiet_first = True  # the graph logs once more on its first frame
+        with _quiet_native_log():
+            self._pose = pose.Pose(
+                static_image_mode=self.static,
+                model_complexity=1,
+                smooth_landmarks=bool(smooth),
+                enable_segmentation=False,
+                min_detection_confidence=float(min_detection_confidence),
+                min_tracking_confidence=float(min_tracking_confidence),
+            )
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
@@ -104,7 +135,12 @@ class MediaPipePose:
                 f"{self.name}: expected an (H, W, 3) uint8 RGB image, got "
                 f"{getattr(image, 'shape', None)} {getattr(image, 'dtype', type(image).__name__)}"
             )
-        result = self._pose.process(np.ascontiguousarray(image))
+        if self._quiet_first:
+            with _quiet_native_log():
+                result = self._pose.process(np.ascontiguousarray(image))
+            self._quiet_first = False
+        else:
+            result = self._pose.process(np.ascontiguousarray(image))
         if result.pose_landmarks is None:
             return None
         h, w = image.shape[:2]
