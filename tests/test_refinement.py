@@ -193,6 +193,22 @@ def test_refinement_json_has_the_keys_of_the_issue(tmp_path):
     assert (tmp_path / "refinement_accel_pck.png").stat().st_size > 0 and (tmp_path / "refinement.csv").exists()
 
 
+def test_smoothnet_epochs_draw_as_many_windows_as_training_frames():
+    """The original's epoch: its dataset's length (the training frames), batches of 1024 and
+    a last partial batch (here zero-weight padding keeps the shape static)."""
+    from dancejax.data import load_dataset
+    from dancejax.tasks import refinement as F
+
+    cfg = F.make_config("smoothnet", "original")
+    data = F.load_data(ds := load_dataset(), cfg)
+    frames = sum(len(x) for x in F.detection_sequences(ds, "train", "train")["x"])
+    assert data.frames == frames and F.steps_per_epoch(data, cfg) == -(-frames // 1024)
+    batches = list(F.epoch_batches(data, cfg, 3))
+    assert sum(float(b["w"].sum()) for b in batches) == frames and batches[-1]["w"][-1] == 0
+    assert all(b["x"].shape == (1024, 32, 14, 2) for b in batches)
+    np.testing.assert_array_equal(batches[0]["x"], next(F.epoch_batches(data, cfg, 3))["x"])
+
+
 # ------------------------------------------------------------------ bad input
 
 

@@ -16,10 +16,10 @@ positions + 0.1 × L1 accelerations; Adam (AMSGrad, PyTorch's) at 1e-3 × 0.95 p
 authors' current default; the configuration file says 100); **joints** LSP-14, 28 channels
 (Human3.6M: 17 joints); **2D** AIST++ detections (the authors' 2D models are trained on 3D
 positions and tested on 2D); **frame rate** 25 fps (AIST++ is filmed at 60, Human3.6M at 50),
-so a window spans 1.28 s; each view's own image size in the normalisation; **epoch** one pass
-over the training windows in whole batches (the original's epoch draws as many windows as the
-training sequences have frames, some twice, and keeps its last partial batch, so it takes more
-steps per epoch: ``ceil(frames / 1024)`` against ``windows // 1024`` here).
+so a window spans 1.28 s; each view's own image size in the normalisation.  As in the
+original, an epoch draws as many windows as the training sequences have frames (its dataset's
+length; the windows beyond one pass are drawn again at random), in batches of 1024 with a
+last, partial batch (padded to the static shape with zero-weight windows).
 
 This module provides what ``dancejax.train.loop.fit`` calls (configuration, data, batches,
 train step, validation score), not the whole ``dancejax.tasks.Task`` contract: the refinement
@@ -178,6 +178,7 @@ class RefinementData:
     train: dict[str, np.ndarray]  # x, gt: (N, window, J, 2) image-normalised windows
     sets: dict[str, dict[str, list]]  # 'real_val', 'aist_real': detection_sequences
     window: int
+    frames: int  # frames of the training sequences: the windows an epoch draws
 
 
 def load_data(ds, cfg: RefinementConfig) -> RefinementData:
@@ -191,8 +192,9 @@ def load_data(ds, cfg: RefinementConfig) -> RefinementData:
     train = detection_sequences(ds, "train", "train")
     if train is None:
         raise DataError(f"{ds.path}: no real detections of train-split sequences to train a refiner on")
-    xs, gs = [], []
+    xs, gs, frames = [], [], 0
     for x, g, size in zip(train["x"], train["gt"], train["size"]):
+        frames += len(x)
         if len(x) < cfg.window:
             continue
         c, s = image_frame(size)
@@ -206,27 +208,40 @@ def load_data(ds, cfg: RefinementConfig) -> RefinementData:
         {"x": np.concatenate(xs).astype(np.float32), "gt": np.concatenate(gs).astype(np.float32)},
         {k: v for k, v in sets.items() if v is not None},
         cfg.window,
+        frames,
     )
+
+
+def _pool(data: RefinementData, cfg: RefinementConfig) -> tuple[int, int]:
+    """(windows to draw from, windows per epoch)."""
+    n = len(data.train["x"]) if not cfg.max_train_windows else min(cfg.max_train_windows, len(data.train["x"]))
+    return n, (max(n, data.frames) if not cfg.max_train_windows else n)
 
 
 def steps_per_epoch(data: RefinementData, cfg: RefinementConfig) -> int:
     if data.window != cfg.window:
         raise DataError(f"refinement data: windows of {data.window} frames, the config needs {cfg.window}")
-    n = len(data.train["x"]) if not cfg.max_train_windows else min(cfg.max_train_windows, len(data.train["x"]))
-    if n < cfg.batch_size:
-        raise DataError(f"batch size {cfg.batch_size} is larger than the {n} training windows")
-    return n // cfg.batch_size
+    n, samples = _pool(data, cfg)
+    if samples < cfg.batch_size:
+        raise DataError(f"batch size {cfg.batch_size} is larger than the {samples} windows of an epoch")
+    return -(-samples // cfg.batch_size)
 
 
 def epoch_batches(data: RefinementData, cfg: RefinementConfig, epoch: int):
-    """The shuffled windows of epoch ``epoch`` (a pure function of the data seed and epoch)."""
+    """The batches of epoch ``epoch`` (a pure function of the data seed and epoch): every window
+    once and the rest of the epoch's draws at random, shuffled; ``w`` is 0 for the windows that
+    pad the last batch."""
     spe = steps_per_epoch(data, cfg)
+    n, samples = _pool(data, cfg)
     rng = np.random.default_rng([cfg.seed if cfg.data_seed is None else cfg.data_seed, epoch])
-    n = len(data.train["x"]) if not cfg.max_train_windows else min(cfg.max_train_windows, len(data.train["x"]))
-    order = rng.permutation(n)[: spe * cfg.batch_size]
+    order = np.concatenate([np.arange(n), rng.choice(n, samples - n)])
+    rng.shuffle(order)
+    pad = spe * cfg.batch_size - samples
+    order = np.concatenate([order, order[:pad]])
+    weight = np.concatenate([np.ones(samples, np.float32), np.zeros(pad, np.float32)])
     for i in range(spe):
-        idx = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
-        yield {"x": data.train["x"][idx], "gt": data.train["gt"][idx]}
+        sl = slice(i * cfg.batch_size, (i + 1) * cfg.batch_size)
+        yield {"x": data.train["x"][order[sl]], "gt": data.train["gt"][order[sl]], "w": weight[sl]}
 
 
 # ---------------------------------------------------------------- training
@@ -252,7 +267,8 @@ def make_train_step(cfg: RefinementConfig, data: RefinementData):
 
         def loss_fn(params):
             out = model.apply({"params": params}, batch["x"], train=True, rngs={"dropout": rng})
-            return temporal_l1(out, batch["gt"], cfg.w_pos, 0.0, cfg.w_accel)
+            per = jax.vmap(lambda p, g: temporal_l1(p, g, cfg.w_pos, 0.0, cfg.w_accel))(out, batch["gt"])
+            return (batch["w"] * per).sum() / jnp.maximum(batch["w"].sum(), 1.0)
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params)
         params, opt_state = optimizer_update(tx, cfg.optim, state, grads, hp, spe)
