@@ -73,20 +73,26 @@ def make_pair(y: np.ndarray, x: np.ndarray, condition: str, rng: np.random.Gener
     raise ValueError(f"unknown condition {condition!r}; known: {', '.join(CONDITIONS)}")
 
 
+def _warped_pairs(take, params, conditions, warps, rng):
+    """For each warp of ``take`` and each condition: (warp, condition, performance, reference,
+    the true reference frame of every performance frame)."""
+    x = np.asarray(take.positions, np.float64)
+    for w in warps:
+        y, true = P.apply_warp(x, P.WARPS[w][1](len(x) / FPS))
+        for cond in conditions:
+            perf, ref, _ = make_pair(y, x, cond, rng, params)
+            yield w, cond, perf, ref, true
+
+
 def timing(takes, params, conditions=CONDITIONS, warps=tuple(P.WARPS), seed: int = 0, log=None) -> list[dict]:
     """One row per take, warp and condition: the per-frame timing errors (frames)."""
     rng = np.random.default_rng(seed)
     rows = []
     for take in takes:
-        x = np.asarray(take.positions, np.float64)
-        still = still_reference(x)
-        for w in warps:
-            y, true = P.apply_warp(x, P.WARPS[w][1](len(x) / FPS))
-            for cond in conditions:
-                perf, ref, _ = make_pair(y, x, cond, rng, params)
-                err = np.abs(align(perf, ref) - true)
-                rows.append(_timing_row(take, w, cond, err, still, true))
-            if log:
+        still = still_reference(np.asarray(take.positions, np.float64))
+        for w, cond, perf, ref, true in _warped_pairs(take, params, conditions, warps, rng):
+            rows.append(_timing_row(take, w, cond, np.abs(align(perf, ref) - true), still, true))
+            if log and cond == conditions[-1]:
                 log(f"  timing: {take.name} {w}")
     return rows
 
@@ -99,15 +105,11 @@ def timing_online(takes, params, conditions=CONDITIONS, warps=tuple(P.WARPS), se
     rng = np.random.default_rng(seed)
     rows = []
     for take in takes:
-        x = np.asarray(take.positions, np.float64)
-        still = still_reference(x)
-        for w in warps:
-            y, true = P.apply_warp(x, P.WARPS[w][1](len(x) / FPS))
-            for cond in conditions:
-                perf, ref, _ = make_pair(y, x, cond, rng, params)
-                frames, conf = (perf.positions, perf.confidence) if isinstance(perf, PoseSequence) else (perf, None)
-                got = np.array([m.reference_index for m in OnlineAligner(ref).run(frames, conf)])
-                rows.append(_timing_row(take, w, f"{cond}, online", np.abs(got - true), still, true))
+        still = still_reference(np.asarray(take.positions, np.float64))
+        for w, cond, perf, ref, true in _warped_pairs(take, params, conditions, warps, rng):
+            frames, conf = (perf.positions, perf.confidence) if isinstance(perf, PoseSequence) else (perf, None)
+            got = np.array([m.reference_index for m in OnlineAligner(ref).run(frames, conf)])
+            rows.append(_timing_row(take, w, f"{cond}, online", np.abs(got - true), still, true))
         if log:
             log(f"  online timing: {take.name}")
     return rows
