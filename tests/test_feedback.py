@@ -74,13 +74,21 @@ def test_online_alignment_is_causal_and_recovers_the_warps(ds, params):
         err.append(np.abs(got - true))
     e = np.concatenate(err)
     assert np.median(e) <= 2.0 and np.percentile(e, 95) <= 5.0
-    noisy = {}
-    for w, perf, ref, true in warped_pairs(ds, params, "3D moved + noise"):
-        got = np.array([m.reference_index for m in OnlineAligner(ref).run(perf.positions, perf.confidence)])
-        noisy.setdefault(w, []).append(np.abs(got - true))
-    for w, v in noisy.items():  # the median meets the target; the 95th percentile does not yet (docs)
-        assert np.median(np.concatenate(v)) <= 2.0, w
-    assert np.percentile(np.concatenate([e for v in noisy.values() for e in v]), 95) <= 10.0  # a regression bound
+    for cond in ("3D moved + noise", "2D camera + noise"):
+        noisy = {}
+        for w, perf, ref, true in warped_pairs(ds, params, cond):
+            got = np.array([m.reference_index for m in OnlineAligner(ref).run(perf.positions, perf.confidence)])
+            noisy.setdefault(w, []).append(np.abs(got - true))
+        pooled = np.concatenate([e for v in noisy.values() for e in v])
+        assert np.median(pooled) <= 2.0 and np.percentile(pooled, 95) <= 5.0, cond
+        for w, v in noisy.items():
+            e = np.concatenate(v)
+            # 600 frames a warp here; the target (≤ 5) per warp is measured on all 37 takes by
+            # ``feedback-validate``; in 2D one take's 3 s of bad frames moves this sample's p95 by 1
+            bound = 5.0 if cond.startswith("3D") else 6.0
+            assert np.median(e) <= 2.0 and np.percentile(e, 95) <= bound, (cond, w, np.percentile(e, 95))
+    for r in V.timing_real_2d(ds.detections[:1], online=True):  # the real detector's keypoints
+        assert np.median(r["errors"]) <= 2.0 and np.percentile(r["errors"], 95) <= 5.0, r["warp"]
     x = short(ds, "05_09")
     y, _ = P.apply_warp(x, P.WARPS["tempo ±20 %"][1](len(x) / 25))
     a = OnlineAligner(x).run(y)

@@ -1,24 +1,36 @@
 """Causal alignment of a live performance with a reference, one frame at a time (for
 ``dancejax live`` and any other stream).
 
-The same DTW as the offline comparison (``align``: symmetric2 steps with a step penalty, the
-mean per-joint distance between poses normalised for position, size and heading; a lower
-penalty, ``ONLINE_PENALTY``), run forward only: after each performance frame the aligner
-holds, for every reference frame j, the cost of the best path from (0, 0) to (this frame, j)
-(open-end DTW), and answers with the j whose cost per unit of path length is lowest.  Nothing
-after the current frame is used, so the answer can differ from the offline one, which also
-sees the future.
+A dynamic time warping run forward only, on the same poses as the offline comparison
+(``align``: the mean per-joint distance between poses normalised for position, size and
+heading).  After each performance frame the aligner holds, for every reference frame j, the
+cost of the best path from (0, 0) to (this frame, j), and answers with the j of the cheapest
+(open-end DTW).  Nothing after the current frame is used, so the answer can differ from the
+offline one, which also sees the future.  Where it differs from the offline alignment, and why:
 
-Two differences from the offline steps, both for noisy streams:
-
-* **Slope.**  The reference may advance alone by one frame only right after a diagonal step,
-  so at most two reference frames per performance frame (a dancer at most twice the
-  reference's tempo).  Without it an open end can run ahead through any stretch the noise
-  makes look alike, since its cost per unit of path length is as low as the true one's.
-* **Holds.**  A step that keeps the reference frame while the dancer advances (a late start, a
-  pause) pays the penalty scaled by how much the dancer moved over the last ``HOLD_WINDOW``
-  frames, against the reference's median change over as many frames (at least
-  ``HOLD_FLOOR``), as the offline alignment scales it (``align.stillness_weight``).
+* **Steps.**  Each performance frame is matched with exactly one reference frame, and the
+  path into it comes from the previous performance frame on the same reference frame (a
+  *hold*: the dancer staying while the reference moves on later, a late start or a pause),
+  the previous reference frame (in step) or the one before it (a *skip*: the dancer at up
+  to twice the reference's tempo).  Every path to the current frame then sums the same
+  number of local distances, so open ends are compared by their totals.  (The offline
+  *symmetric2* pattern counts the reference's frames too; an open end compared by cost per
+  path length there favours paths that skip ahead without holding, since a hold adds a
+  penalty but no length: under detector noise the online answer ran ahead through a late
+  start and could stay a repetition of a phrase ahead.)
+* **Penalties.**  A hold pays ``penalty`` × the typical distance of a frame to its best
+  match (from the frames so far) × how much the dancer moved over the last ``HOLD_WINDOW``
+  frames against the reference's median change over as many frames (at least
+  ``HOLD_FLOOR``), as the offline alignment scales it (``align.stillness_weight``); a skip
+  pays the same penalty × how much the reference moves at the skipped frame.  Skipping a
+  still stretch of the reference, or holding while the dancer is still, is thus almost free.
+* **Size.**  Unless a body height is given, the dancer's size is the median, over the frames
+  so far, of the dancer's body length (head top → neck → hips → knees → ankles) divided by that
+  of the reference frame each was matched with; the first frame is matched with the
+  reference's first, as every path starts there.  In 2D a body's length depends on the pose
+  and the view, so a height estimated from the stream alone (a percentile of its lengths) is
+  off by the difference between the two takes' pose mix, and that scale error, the same on
+  every joint, hides the small pose differences that tell timings apart.
 
 Use::
 
@@ -28,6 +40,8 @@ Use::
         m.reference_index, m.offset_s, m.deviation   # matched frame, seconds behind (+), degrees per part
 
 Each update costs O(reference frames) in NumPy; the state is a few arrays of that length.
+The timing recovered on known warps of real takes, with and without detector noise, is in
+``dancejax feedback-validate`` (``validate.timing_online``) and the docs.
 """
 
 from __future__ import annotations
@@ -39,7 +53,7 @@ import numpy as np
 
 from dancejax.data.noise import MISS_CONF
 from dancejax.errors import DataError
-from dancejax.feedback.align import HOLD_FLOOR, HOLD_WINDOW, pose_change
+from dancejax.feedback.align import HOLD_FLOOR, HOLD_WINDOW, pose_change, stillness_weight
 from dancejax.feedback.analysis import BONE_PART, PART_NAMES
 from dancejax.feedback.features import (
     FPS,
@@ -55,9 +69,9 @@ from dancejax.feedback.features import (
 from dancejax.io.sequence import PoseSequence, canonical
 from dancejax.skeleton import LSP14
 
-# Lower than the offline penalty: online no later frame can confirm a hold (a late start, a
-# pause), so a hold must be cheaper to be followed at all.
-ONLINE_PENALTY = 1.0
+# Chosen on the training takes' known warps with detector noise (``validate.timing_online``);
+# lower than the offline penalty, as no later frame can confirm a hold or a skip online.
+ONLINE_PENALTY = 0.2
 HISTORY = 750  # frames (30 s) from which the body height and the typical match distance are estimated
 
 
@@ -70,7 +84,8 @@ class OnlineMatch:
     offset_s: (frame − reference_index) / fps: positive when the dancer is behind.
     deviation: degrees per body part ("right arm", ..., "trunk and head") at the match: each
         part's largest bone angle against the reference.
-    cost: the matched path's mean local distance (body heights), a measure of confidence.
+    cost: the matched path's mean local distance and penalty per frame (body heights), a
+        measure of confidence.
     """
 
     frame: int
@@ -91,7 +106,8 @@ class OnlineAligner:
         penalty: the step penalty, in units of the typical distance of a frame to its best
             match (estimated from the frames seen so far).
         height: the performer's body height in the stream's units (head top to ankles along
-            the body); None estimates it from the last 30 s of frames.
+            the body); None estimates it against the reference as the frames come (see the
+            module docstring).
     """
 
     def __init__(
@@ -114,7 +130,8 @@ class OnlineAligner:
         self.dims = y.shape[-1]
         self.reference = normalized_pose(y)
         self._move_scale = max(float(np.median(pose_change(self.reference, HOLD_WINDOW))), 1e-12)
-        self._flat = self.reference.reshape(len(y), -1)
+        self._skip = stillness_weight(self.reference)  # (T,) the reference's motion at each frame
+        self._chain = np.maximum(body_chain(self.reference), 1e-6)  # (T,) its body length (body heights)
         self.band = None if band_s is None else int(round(band_s * FPS))
         self.penalty = penalty
         self.height = height
@@ -129,7 +146,7 @@ class OnlineAligner:
         self._acc = None
         self._t = -1
         self._last = None
-        self._chains: collections.deque = collections.deque(maxlen=HISTORY)
+        self._ratios: collections.deque = collections.deque(maxlen=HISTORY)
         self._best: collections.deque = collections.deque(maxlen=HISTORY)
         self._recent: collections.deque = collections.deque(maxlen=HOLD_WINDOW + 1)
 
@@ -156,8 +173,10 @@ class OnlineAligner:
         x = self._pose(frame, confidence)
         self._t += 1
         t = self._t
-        self._chains.append(float(body_chain(x[None])[0]))
-        h = self.height or max(float(np.percentile(self._chains, 90)), 1e-6)
+        chain = float(body_chain(x[None])[0])
+        if t == 0:  # every path starts at the reference's first frame
+            self._ratios.append(chain / self._chain[0])
+        h = self.height or max(float(np.median(self._ratios)), 1e-6)
         f = normalized_pose(x[None], h)[0]
         c = np.linalg.norm(self.reference - f, axis=-1).mean(-1)  # (m,) mean per-joint distance
         m = len(c)
@@ -170,19 +189,20 @@ class OnlineAligner:
         hold = lam * float(np.clip(moving, HOLD_FLOOR, 1.0))  # the dancer staying on a reference frame
         if self._acc is None:
             acc = np.full(m, np.inf)
-            acc[0] = 2.0 * c[0]
+            acc[0] = c[0]
         else:
             prev = self._acc
-            diag = np.concatenate([[np.inf], prev[:-1]]) + 2.0 * c
-            # a step of the reference alone only right after a diagonal one: at most 2 reference
-            # frames per performance frame (the dancer at most twice the reference's tempo)
-            acc = np.minimum(np.minimum(diag, prev + c + hold), np.concatenate([[np.inf], diag[:-1]]) + c + lam)
+            step = np.concatenate([[np.inf], prev[:-1]])  # from reference frame j − 1
+            skip = np.concatenate([[np.inf, np.inf], prev[:-2] + lam * self._skip[1:-1]])  # from j − 2
+            acc = c + np.minimum(np.minimum(step, prev + hold), skip)
         acc[~np.isfinite(c)] = np.inf
         self._acc = acc
-        j = int(np.argmin(acc / (t + np.arange(m) + 2.0)))
+        j = int(np.argmin(acc))
+        if t > 0:
+            self._ratios.append(chain / self._chain[j])
         dev = bone_deviation(f[None], self.reference[j][None])[0]
         parts = {p: float(dev[BONE_PART == k].max()) for k, p in enumerate(PART_NAMES)}
-        return OnlineMatch(t, j, (t - j) / FPS, parts, float(acc[j] / (t + j + 2.0)))
+        return OnlineMatch(t, j, (t - j) / FPS, parts, float(acc[j] / (t + 1)))
 
     def run(self, frames, confidence=None) -> list[OnlineMatch]:
         """``update`` over (T, 14, D) frames (and (T, 14) confidences), in order."""

@@ -115,10 +115,13 @@ def timing_online(takes, params, conditions=CONDITIONS, warps=tuple(P.WARPS), se
     return rows
 
 
-def timing_real_2d(detection_sets, warps=tuple(P.WARPS), view: int = 0) -> list[dict]:
+def timing_real_2d(detection_sets, warps=tuple(P.WARPS), view: int = 0, online: bool = False) -> list[dict]:
     """Timing on real detector keypoints: each AIST++ sequence's detections of one camera,
     sampled at the warped times (nearest frame, so the detector's own noise is kept), against
-    the ground truth projected through that camera."""
+    the ground truth projected through that camera; ``online``: aligned causally by the
+    ``OnlineAligner`` (its condition is named with "online")."""
+    from dancejax.feedback.online import OnlineAligner
+
     rows = []
     for d in detection_sets:
         det, conf, gt = d.det[view], d.conf[view], d.gt[view]
@@ -129,7 +132,11 @@ def timing_real_2d(detection_sets, warps=tuple(P.WARPS), view: int = 0) -> list[
             _, true = P.apply_warp(np.zeros((n, 1, 1)), P.WARPS[w][1](n / FPS))
             idx = np.clip(np.rint(true).astype(int), 0, n - 1)
             perf = PoseSequence(det[idx], conf[idx], FPS, "lsp14", {"units": "px"})
-            rows.append(_timing_row(d, w, REAL_2D, np.abs(align(perf, ref) - idx), still, idx))
+            if online:
+                got = np.array([m.reference_index for m in OnlineAligner(ref).run(perf.positions, perf.confidence)])
+                rows.append(_timing_row(d, w, f"{REAL_2D}, online", np.abs(got - idx), still, idx))
+            else:
+                rows.append(_timing_row(d, w, REAL_2D, np.abs(align(perf, ref) - idx), still, idx))
     return rows
 
 
@@ -321,6 +328,7 @@ def run_all(ds, params, quick: bool = False, seed: int = 0, log=None) -> dict:
     real = [d for d in ds.detections if d.name in {t.name for t in takes}]
     rows += timing_real_2d(real)
     rows += timing_online(takes, params, seed=seed, log=log)
+    rows += timing_real_2d(real, online=True)
     say("localisation")
     loc = localisation(takes, params, seed=seed, log=log)
     say("score by error size")
