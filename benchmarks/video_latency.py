@@ -24,11 +24,15 @@ the ground-truth box's larger side as the normaliser (as ``dancejax evaluate`` r
 refiner), all frames scored:
 
 * raw detections on every frame;
-* the shipped refiner in the streaming engine (causal, as ``live`` runs it) on every frame;
+* the detections through live's One-Euro filter, frame by frame (what ``live`` draws and
+  compares by default), on every frame;
+* the shipped refiner in the streaming engine (causal, as ``live --keypoints refined`` runs it)
+  on every frame;
 * the detector on every second frame only, the frames between reaching the engine as missing
   (confidence 0: the refiner fills them in);
 * the same, the frames between reaching the engine as the detection before them, held with its
-  confidences (what ``live --every 2`` does);
+  confidences (what ``live --every 2 --keypoints refined`` does), and through the One-Euro
+  filter instead (``live --every 2``);
 * every second frame with the last detection held and no refiner.
 
 PCK@0.05 is also given on the frames the detector ran on and on the frames it skipped.
@@ -128,13 +132,27 @@ def every_second_frame_accuracy() -> dict:
     held, held_conf = det.copy(), conf.copy()  # each skipped frame: the detection before it
     held[:, 1::2] = det[:, 0:-1:2][:, : held[:, 1::2].shape[1]]
     held_conf[:, 1::2] = conf[:, 0:-1:2][:, : held[:, 1::2].shape[1]]
+
+    def filtered(x, c):  # what live draws and compares by default: its own filter, frame by frame
+        from dancejax.video.live import _State
+
+        out = np.empty_like(x, dtype=np.float64)
+        for i in range(v):
+            state = _State(None, None, [], None, "filtered")
+            for k in range(t):
+                state._filter(x[i, k], c[i, k], 1)
+                out[i, k] = state.shown
+        return out
+
     cases = {
         "raw detections, every frame": det,
+        "One-Euro on the detections (live default), every frame": filtered(det, conf),
         "refined (stream), every frame": stream(det, conf),
         "every 2nd: skipped frames missing, refined": stream(
             np.where(ran[..., None], det, np.nan), np.where(ran, conf, 0.0)
         ),
-        "every 2nd: skipped frames held, refined (live)": stream(held, held_conf),
+        "every 2nd: skipped frames held, refined (live --keypoints refined)": stream(held, held_conf),
+        "every 2nd: skipped frames held, One-Euro (live default)": filtered(held, held_conf),
         "every 2nd: last detection held, no refiner": held,
     }
     visible = np.ones(gt.shape[:-1], np.float32)
@@ -200,10 +218,10 @@ def main():
     for k, r in parts.items():
         print(f"{k:<28}{r['median_ms']:>10.2f}{r['p99_ms']:>8.2f}")
     print(f"\naccuracy, {acc['data']}: mean PCK (%)")
-    print(f"{'':<50}{'@0.2':>7}{'@0.1':>7}{'@0.05':>7}   @0.05 on frames 0, 2, 4, ... / 1, 3, 5, ...")
+    print(f"{'':<68}{'@0.2':>7}{'@0.1':>7}{'@0.05':>7}   @0.05 on frames 0, 2, 4, ... / 1, 3, 5, ...")
     for k, row in acc["pck"].items():
         e, o = acc["pck_0.05_even_odd_frames"][k].values()
-        print(f"{k:<50}{row['0.2']:>7.1f}{row['0.1']:>7.1f}{row['0.05']:>7.1f}{e:>12.1f} / {o:.1f}")
+        print(f"{k:<68}{row['0.2']:>7.1f}{row['0.1']:>7.1f}{row['0.05']:>7.1f}{e:>12.1f} / {o:.1f}")
     save_results(
         a.out,
         {

@@ -21,7 +21,7 @@ def cmd_feedback(a):
         if getattr(predictor, "KIND", None) != "predictor":
             raise DataError(f"{a.predictor}: --predictor needs a prediction model")
     take_kw = {"skeleton": a.skeleton, "joint_map": a.joint_map}  # ASF/AMC and BVH takes
-    perf, ref, video = read_takes(a.performance, a.reference, a.fps, a.scale, **take_kw)  # videos: detected and refined
+    perf, ref, video = read_takes(a.performance, a.reference, a.fps, a.scale, keypoints=a.keypoints, **take_kw)
     band = "auto" if a.band is None else None if a.band <= 0 else a.band
     result = compare(perf, ref, band=band, predictor=predictor, mirror=a.mirror)
     files = write_report(result, Path(a.out), title=f"{Path(a.performance).name} against {Path(a.reference).name}")
@@ -71,6 +71,13 @@ def add_parsers(sub) -> None:
     p.add_argument("--joint-map", default=None, help="BVH takes: LSP-14 name -> joint name (JSON or two-column CSV)")
     p.add_argument(
         "--mirror", action="store_true", help="compare with the mirror image of the reference (a teacher facing you)"
+    )
+    p.add_argument(
+        "--keypoints",
+        choices=["filtered", "refined"],
+        default="filtered",
+        help="a video's keypoints: the detections smoothed (default; the more accurate on real held-out "
+        "detections) or the refiner's output",
     )
     p.set_defaults(fn=cmd_feedback)
     v = sub.add_parser(

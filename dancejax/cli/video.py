@@ -22,6 +22,7 @@ def cmd_live(a):
         real_speed=not a.fast,
         every=a.every,
         max_frames=a.max_frames,
+        keypoints=a.keypoints,
         log=log,
     )
     print(
@@ -77,7 +78,7 @@ def add_parsers(sub) -> None:
     """Add this module's subcommands to the ``dancejax`` parser."""
     p = sub.add_parser(
         "live",
-        help="live feedback on a camera or a video: refined skeleton, style, next poses, deviation from a reference",
+        help="live feedback on a camera or a video: skeleton, style, next poses, deviation from a reference",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--camera", type=int, default=None, metavar="N", help="camera index (0: the first camera)")
@@ -88,6 +89,13 @@ def add_parsers(sub) -> None:
     p.add_argument("--every", type=positive_int, default=1, help="run the detector on every N-th frame")
     p.add_argument("--max-frames", type=positive_int, default=None)
     p.add_argument("--fast", action="store_true", help="a video file: do not wait for each frame's time")
+    p.add_argument(
+        "--keypoints",
+        choices=["filtered", "refined"],
+        default="filtered",
+        help="what is drawn and compared: the detections through a One-Euro filter (default; the more accurate "
+        "on real held-out detections) or the refiner's output",
+    )
     p.set_defaults(fn=cmd_live)
 
     p = sub.add_parser("models", help="the pretrained models shipped in the package")

@@ -91,10 +91,13 @@ def front_view(seq: PoseSequence, height: int = CANVAS_HEIGHT) -> PoseSequence:
     return dataclasses.replace(seq, positions=px.astype(np.float32), labels=labels)
 
 
-def read_side(label: str, path, fps=None, scale=None, refiner=None, progress=True, **take_kw) -> Side:
-    """One take as a 2D comparison side: a video detected, resampled and refined (``refiner``,
-    default the shipped one), a 3D motion file seen from its front (``front_view``), a 2D
-    keypoint file as it is (LSP-14, 25 fps)."""
+def read_side(
+    label: str, path, fps=None, scale=None, refiner=None, progress=True, keypoints: str = "filtered", **take_kw
+) -> Side:
+    """One take as a 2D comparison side: a video detected, resampled and smoothed (or refined:
+    ``keypoints``, see ``dancejax.video.refine``), its style read by ``refiner`` (default the
+    shipped one), a 3D motion file seen from its front (``front_view``), a 2D keypoint file as
+    it is (LSP-14, 25 fps)."""
     from dancejax.data.user import read_take
 
     if is_video(path):
@@ -103,10 +106,11 @@ def read_side(label: str, path, fps=None, scale=None, refiner=None, progress=Tru
             from dancejax import pretrained
 
             name, refiner = pretrained.REFINER, pretrained.load(pretrained.REFINER)
-        take = read_video_take(path, refiner, progress=progress)
+        take = read_video_take(path, refiner, progress=progress, keypoints=keypoints)
         if name:
             take.sequence.labels["refined_by"] = f"{name} (shipped with dancejax): {take.refiner.split(': ', 1)[-1]}"
-        return Side(label, str(path), take.sequence, take, "detected by MediaPipe Pose Full, refined")
+        done = "smoothed" if keypoints == "filtered" else "refined"
+        return Side(label, str(path), take.sequence, take, f"detected by MediaPipe Pose Full, {done}")
     seq = canonical(read_take(path, fps, scale, **take_kw))
     if seq.positions.shape[-1] == 3:
         seq = front_view(seq)
@@ -114,8 +118,11 @@ def read_side(label: str, path, fps=None, scale=None, refiner=None, progress=Tru
     return Side(label, str(path), seq, None, "keypoints from the file")
 
 
-def read_takes(performance, reference, fps=None, scale=None, refiner=None, progress=True, **take_kw):
-    """The two takes ``dancejax feedback`` compares, and the video pair behind them.
+def read_takes(
+    performance, reference, fps=None, scale=None, refiner=None, progress=True, keypoints: str = "filtered", **take_kw
+):
+    """The two takes ``dancejax feedback`` compares, and the video pair behind them (a video's
+    keypoints: ``"filtered"`` or ``"refined"``, see ``dancejax.video.refine``).
 
     Returns ``(performance, reference, pair)``: two ``PoseSequence``s for
     ``dancejax.feedback.compare``, and a :class:`VideoPair` when either is a video (None
@@ -139,8 +146,8 @@ def read_takes(performance, reference, fps=None, scale=None, refiner=None, progr
 
         pretrained.load(pretrained.REFINER)
     pair = VideoPair(
-        read_side("performance", performance, fps, scale, refiner, progress, **take_kw),
-        read_side("reference", reference, fps, scale, refiner, progress, **take_kw),
+        read_side("performance", performance, fps, scale, refiner, progress, keypoints, **take_kw),
+        read_side("reference", reference, fps, scale, refiner, progress, keypoints, **take_kw),
     )
     return pair.performance.sequence, pair.reference.sequence, pair
 
@@ -325,7 +332,7 @@ def _side_rows(pair: VideoPair) -> str:
             what = (
                 f"video, {i.frame_size[0]}×{i.frame_size[1]} px, {i.num_frames} frames at {i.fps:g} fps "
                 f"({seq.labels['resampled']}); a person found in {100 * i.detection_rate:.0f} % of the frames; "
-                f"frames without a person (filled in by the refiner): {gap_txt}; style: {style[0]} "
+                f"frames without a person (their keypoints estimated): {gap_txt}; style: {style[0]} "
                 f"({100 * style[1]:.0f} %)"
             )
         else:
@@ -354,7 +361,9 @@ def video_section(result: dict, pair: VideoPair, mp4_name: str | None = MP4_NAME
     shots = {key: _pair_image(frames, k, j, h, cap, hi) for k, key, j, cap, hi in sorted(wanted, key=lambda w: w[0])}
     for f in frames:
         f.close()
-    refined_by = pair.performance.sequence.labels.get("refined_by") or pair.reference.sequence.labels.get("refined_by")
+    labels = [s.sequence.labels for s in (pair.performance, pair.reference) if s.video is not None]
+    refined_by = next((lb["refined_by"] for lb in labels if lb.get("refined_by")), None)
+    shown = next((lb["keypoints"] for lb in labels if lb.get("keypoints")), "the refiner's output")
     grid_a = "\n".join(
         f"<figure>{_img(shots[('a', k)], f'aligned frames at {k / CANONICAL_FPS:.2f} s')}<figcaption>performance "
         f"{k / CANONICAL_FPS:.2f} s against reference {ref_idx[k] / CANONICAL_FPS:.2f} s</figcaption></figure>"
@@ -384,9 +393,9 @@ def video_section(result: dict, pair: VideoPair, mp4_name: str | None = MP4_NAME
 </style>
 <h2>On the video</h2>
 <p>Keypoints: {html.escape(str(pair.performance.sequence.labels.get("detector") or "MediaPipe Pose Full"))}
-detections, resampled to 25 fps by the frames' times, refined by
+detections, resampled to 25 fps by the frames' times; drawn and compared: {html.escape(shown)}; style read by
 <b>{html.escape(str(refined_by or "no refiner"))}</b>.  Skeletons: the dancer's left orange, right blue;
-a hollow joint was not seen by the detector (the refiner placed it).  The comparison is 2D
+a hollow joint was not seen by the detector (its position is an estimate).  The comparison is 2D
 (image keypoints): rules that need 3D positions are not checked.</p>
 <table><tr><th></th><th>file</th><th>what was compared</th></tr>
 {_side_rows(pair)}

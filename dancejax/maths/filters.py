@@ -47,18 +47,32 @@ def savgol(x, window: int = 7, order: int = 2):
 def one_euro(x, fps: float = 25.0, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0):
     """One-Euro filter (Casiez, Roussel, Vogel 2012) along axis 0, causal."""
     x = np.asarray(x, np.float64)
-    alpha = lambda cutoff: 1.0 / (1.0 + fps / (2 * np.pi * cutoff))
-    out = np.empty_like(x)
-    out[0] = x[0]
-    dx_prev = np.zeros_like(x[0])
-    a_d = alpha(d_cutoff)
-    for t in range(1, x.shape[0]):  # a recursive filter: sequential by definition (NumPy, not jitted)
-        dx = (x[t] - out[t - 1]) * fps
-        dx_hat = a_d * dx + (1 - a_d) * dx_prev
-        a = alpha(min_cutoff + beta * np.abs(dx_hat))
-        out[t] = a * x[t] + (1 - a) * out[t - 1]
-        dx_prev = dx_hat
-    return out
+    f = OneEuro(fps, min_cutoff, beta, d_cutoff)
+    return np.stack([f(frame) for frame in x]) if len(x) else x.copy()
+
+
+class OneEuro:
+    """The One-Euro filter one frame at a time (for streams): ``f(frame)`` returns the filtered
+    frame, any shape; ``one_euro`` runs it over a sequence."""
+
+    def __init__(self, fps: float = 25.0, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0):
+        self.fps, self.min_cutoff, self.beta = fps, min_cutoff, beta
+        self.a_d = self._alpha(d_cutoff)
+        self.out = self.dx = None
+
+    def _alpha(self, cutoff):
+        return 1.0 / (1.0 + self.fps / (2 * np.pi * cutoff))
+
+    def __call__(self, frame) -> np.ndarray:
+        x = np.asarray(frame, np.float64)
+        if self.out is None:
+            self.out, self.dx = x.copy(), np.zeros_like(x)
+            return self.out.copy()
+        dx_hat = self.a_d * (x - self.out) * self.fps + (1 - self.a_d) * self.dx
+        a = self._alpha(self.min_cutoff + self.beta * np.abs(dx_hat))
+        self.out = a * x + (1 - a) * self.out
+        self.dx = dx_hat
+        return self.out.copy()
 
 
 def gaussian_kernel(sigma: float, truncate: float = 4.0) -> np.ndarray:

@@ -1,10 +1,21 @@
-"""A whole video as a refined LSP-14 take at 25 fps: detection, resampling by the frames' true
-times, and a trained refiner (by default the one shipped in ``dancejax.pretrained``).
+"""A whole video as an LSP-14 take at 25 fps: detection, resampling by the frames' true
+times, smoothing, and the style a trained refiner reads (by default the one shipped in
+``dancejax.pretrained``).
 
-``read_video_take(path)`` returns a :class:`VideoTake`: the refined 2D sequence (pixels of the
-video, 25 fps, the form every dancejax model and the feedback take), the raw detections, the
-style posterior the refiner's head gives, and what it needs to go back to the video's own
-frames (``video_frame``).
+``read_video_take(path)`` returns a :class:`VideoTake`: the 2D sequence (pixels of the video,
+25 fps, the form every dancejax model and the feedback take), the raw detections, the style
+posterior the refiner's head gives, and what it needs to go back to the video's own frames
+(``video_frame``).
+
+**Keypoints.**  ``keypoints="filtered"`` (the default): the detections, each joint the
+detector gave no position for (confidence 0) filled by linear interpolation in time from the frames that saw it, then
+the Gaussian filter (a running median of ``GAUSSIAN["window"]`` frames, then a Gaussian of
+``GAUSSIAN["sigma"]``: the values the refinement benchmark tuned on real validation
+detections).  ``keypoints="refined"``: the refiner's output, as MKFF-ST-GCN's paper has it.  On
+the held-out real AIST++ detections the filter keeps the detector's accuracy and removes most of
+its jitter, and the shipped refiner does not yet (``docs/refinement.md``: PCK@0.05 80.4 % and
+5.5 px/frame² acceleration error for the filter, 80.7 % and 14.9 raw, 76.6 % and 10.3 for the
+shipped refiner), so the filtered keypoints are what is drawn and compared unless asked otherwise.
 
 **Resampling.**  Frame k of the take is at time ``t0 + k / 25`` s (``t0``: the first frame's
 time); its keypoints are interpolated linearly between the two video frames around it, by their
@@ -12,8 +23,9 @@ timestamps, and a joint is as confident as the less confident of the two (0 when
 detected).  **Refinement** runs the refiner over the whole take in windows of its length
 (``dancejax.tasks.recognition.refine_sequence``); a take shorter than one window is padded by
 repeating its first and last frames, and the padding is cut off again.  Frames without a
-detection (the gaps ``detect`` reports) reach the refiner with confidence 0, so what is drawn
-and compared there is the refiner's estimate; the take's ``labels['gaps']`` keeps them listed.
+detection (the gaps ``detect`` reports) reach the refiner with confidence 0; what is drawn and
+compared there is the interpolation (or the refiner's estimate, ``"refined"``), and the take's
+``labels['gaps']`` keeps them listed.
 """
 
 from __future__ import annotations
@@ -28,6 +40,10 @@ from dancejax.io.sequence import CANONICAL_FPS, PoseSequence
 from dancejax.skeleton import LSP14
 from dancejax.video.poses import VideoInfo, detect
 
+KEYPOINTS = ("filtered", "refined")
+# tuned by PCK@0.05 on the real validation detections (``dancejax refinement``'s filters)
+GAUSSIAN = {"window": 5, "sigma": 0.5}
+ONE_EURO = {"min_cutoff": 8.0, "beta": 0.3}  # the causal counterpart, for live streams
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".webm", ".mkv", ".mpg", ".mpeg", ".ogv", ".flv", ".wmv", ".3gp")
 
 
@@ -39,13 +55,14 @@ def is_video(path) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class VideoTake:
-    """A refined video take.
+    """A video take.
 
-    ``sequence``: the refined LSP-14 take, (T25, 14, 2) pixels at 25 fps, confidence 1 on every
-    joint (each one is the refiner's estimate).  ``raw``: the detections resampled the same way,
-    before refining, with the detector's confidences.
+    ``sequence``: the LSP-14 take, (T25, 14, 2) pixels at 25 fps, confidence 1 on every joint
+    (each one is an estimate: filtered or refined, ``labels['keypoints']`` says which).
+    ``raw``: the detections resampled the same way, with the detector's confidences.
     ``times``: (T25,) each take frame's time in the video, seconds.  ``info``: what ``detect``
-    saw.  ``refiner``: what refined it, in words.  ``style``: {style name: mean posterior}.
+    saw.  ``refiner``: the model that read the style (and refined, if asked), in words.
+    ``style``: {style name: mean posterior}.
     """
 
     path: str
@@ -103,21 +120,36 @@ def describe_refiner(refiner, name: str | None = None) -> str:
     return f"{name}: {what}" if name else what
 
 
-def read_video_take(path, refiner=None, *, detector=None, every: int = 1, progress=None) -> VideoTake:
-    """Detect, resample to 25 fps and refine one video (see the module docstring).
+def filter_keypoints(positions, confidence) -> np.ndarray:
+    """(T, 14, 2) detections and (T, 14) confidences -> the ``"filtered"`` keypoints (see the
+    module docstring); a joint never seen keeps its placeholder."""
+    from dancejax.maths.filters import fill_missing, gaussian
+
+    filled = fill_missing(positions, np.asarray(confidence))
+    return gaussian(filled, **GAUSSIAN) if len(filled) > 1 else filled
+
+
+def read_video_take(
+    path, refiner=None, *, detector=None, every: int = 1, progress=None, keypoints: str = "filtered"
+) -> VideoTake:
+    """Detect, resample to 25 fps, smooth (or refine) and read the style of one video (see the
+    module docstring).
 
     Args:
         path: a video file, a folder of images (then give the detector's source fps via
             ``dancejax.video.open_video`` yourself) or one image.
         refiner: a recognition ``Refiner`` (default: the shipped ``refiner_style``).
         detector: a ``Detector`` (default: MediaPipe Pose Full).
-        every: run the detector on every N-th frame only (the refiner fills the others).
+        every: run the detector on every N-th frame only (the others are filled in).
         progress: passed to ``detect``.
+        keypoints: ``"filtered"`` or ``"refined"``: what ``sequence`` holds.
 
     Raises:
         DataError: the extra is missing, the video cannot be read, nobody is in it, or the
             refiner is not a 2D LSP-14 recognition model.
     """
+    if keypoints not in KEYPOINTS:
+        raise DataError(f"{path}: field 'keypoints': expected one of {', '.join(KEYPOINTS)}, got {keypoints!r}")
     name = None
     if refiner is None:
         from dancejax import pretrained
@@ -134,10 +166,18 @@ def read_video_take(path, refiner=None, *, detector=None, every: int = 1, progre
     labels = {
         **seq.labels,
         "refined_by": describe_refiner(refiner, name),
+        "keypoints": (
+            f"the detections, unseen joints interpolated in time, median of {GAUSSIAN['window']} frames and "
+            f"Gaussian σ {GAUSSIAN['sigma']} frame"
+            if keypoints == "filtered"
+            else "the refiner's output"
+        ),
         "video_fps": info.fps,
         "resampled": f"{len(info.timestamps)} video frames at {info.fps:g} fps -> {len(times)} frames at 25 fps",
     }
     raw = PoseSequence(pos, conf, CANONICAL_FPS, LSP14.name, dict(labels), source=str(path))
-    # every joint of the refined take is an estimate: confidence 1 (the detector's are in ``raw``)
-    out = PoseSequence(refined, np.ones_like(conf), CANONICAL_FPS, LSP14.name, labels, source=str(path))
+    shown = filter_keypoints(pos, conf) if keypoints == "filtered" else refined
+    # every joint of the take is an estimate: confidence 1 (the detector's are in ``raw``)
+    shown = shown.astype(np.float32)
+    out = PoseSequence(shown, np.ones_like(conf), CANONICAL_FPS, LSP14.name, labels, source=str(path))
     return VideoTake(str(path), out, raw, times, info, labels["refined_by"], dict(zip(styles, map(float, probs))))
