@@ -17,7 +17,7 @@ import numpy as np
 
 from dancejax.errors import DataError
 from dancejax.io.tables import write_csv
-from dancejax.maths.metrics import pck_table
+from dancejax.maths.metrics import horizons_ms, pck_table
 from dancejax.skeleton import LSP14, LSP14_GROUPS
 from dancejax.tasks import prediction as P
 from dancejax.tasks import recognition as R
@@ -283,7 +283,7 @@ def compare_prediction(
         ]
         data = P.load_data(ds, cfgs[0], per_style=per_style, seed=eval_seed, styles=styles)
         results["protocol"] = data.protocol
-        results["horizons_ms"] = P.horizons_ms(pred)
+        results["horizons_ms"] = horizons_ms(pred)
         if not P.trainable(cfgs[0]):
             cfgs = cfgs[:1]
         runs, secs = train_seeds(P, cfgs, data, None if workdir is None else Path(workdir) / method, log)
