@@ -174,9 +174,9 @@ class OnlineAligner:
         self._t += 1
         t = self._t
         chain = float(body_chain(x[None])[0])
-        if t == 0:  # every path starts at the reference's first frame
-            self._ratios.append(chain / self._chain[0])
-        h = self.height or max(float(np.median(self._ratios)), 1e-6)
+        # the first frame against the reference's first: every path starts there
+        ratio = float(np.median(self._ratios)) if self._ratios else chain / self._chain[0]
+        h = self.height or max(ratio, 1e-6)
         f = normalized_pose(x[None], h)[0]
         c = np.linalg.norm(self.reference - f, axis=-1).mean(-1)  # (m,) mean per-joint distance
         m = len(c)
@@ -198,8 +198,7 @@ class OnlineAligner:
         acc[~np.isfinite(c)] = np.inf
         self._acc = acc
         j = int(np.argmin(acc))
-        if t > 0:
-            self._ratios.append(chain / self._chain[j])
+        self._ratios.append(chain / self._chain[j])
         dev = bone_deviation(f[None], self.reference[j][None])[0]
         parts = {p: float(dev[BONE_PART == k].max()) for k, p in enumerate(PART_NAMES)}
         return OnlineMatch(t, j, (t - j) / FPS, parts, float(acc[j] / (t + 1)))

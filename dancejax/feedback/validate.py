@@ -100,19 +100,25 @@ def timing(takes, params, conditions=CONDITIONS, warps=tuple(P.WARPS), seed: int
 def timing_online(takes, params, conditions=CONDITIONS, warps=tuple(P.WARPS), seed: int = 0, log=None) -> list[dict]:
     """``timing`` run causally: the ``OnlineAligner``'s answer after each frame, which sees no
     later frame (its condition is named with "online")."""
-    from dancejax.feedback.online import OnlineAligner
-
     rng = np.random.default_rng(seed)
     rows = []
     for take in takes:
         still = still_reference(np.asarray(take.positions, np.float64))
         for w, cond, perf, ref, true in _warped_pairs(take, params, conditions, warps, rng):
-            frames, conf = (perf.positions, perf.confidence) if isinstance(perf, PoseSequence) else (perf, None)
-            got = np.array([m.reference_index for m in OnlineAligner(ref).run(frames, conf)])
+            got = online_frames(perf, ref)
             rows.append(_timing_row(take, w, f"{cond}, online", np.abs(got - true), still, true))
         if log:
             log(f"  online timing: {take.name}")
     return rows
+
+
+def online_frames(perf, ref) -> np.ndarray:
+    """(T,) the reference frame the ``OnlineAligner`` matches with each frame of ``perf`` (an
+    array of poses or a ``PoseSequence`` with confidences), causally."""
+    from dancejax.feedback.online import OnlineAligner
+
+    frames, conf = (perf.positions, perf.confidence) if isinstance(perf, PoseSequence) else (perf, None)
+    return np.array([m.reference_index for m in OnlineAligner(ref).run(frames, conf)])
 
 
 def timing_real_2d(detection_sets, warps=tuple(P.WARPS), view: int = 0, online: bool = False) -> list[dict]:
@@ -120,8 +126,6 @@ def timing_real_2d(detection_sets, warps=tuple(P.WARPS), view: int = 0, online: 
     sampled at the warped times (nearest frame, so the detector's own noise is kept), against
     the ground truth projected through that camera; ``online``: aligned causally by the
     ``OnlineAligner`` (its condition is named with "online")."""
-    from dancejax.feedback.online import OnlineAligner
-
     rows = []
     for d in detection_sets:
         det, conf, gt = d.det[view], d.conf[view], d.gt[view]
@@ -133,7 +137,7 @@ def timing_real_2d(detection_sets, warps=tuple(P.WARPS), view: int = 0, online: 
             idx = np.clip(np.rint(true).astype(int), 0, n - 1)
             perf = PoseSequence(det[idx], conf[idx], FPS, "lsp14", {"units": "px"})
             if online:
-                got = np.array([m.reference_index for m in OnlineAligner(ref).run(perf.positions, perf.confidence)])
+                got = online_frames(perf, ref)
                 rows.append(_timing_row(d, w, f"{REAL_2D}, online", np.abs(got - idx), still, idx))
             else:
                 rows.append(_timing_row(d, w, REAL_2D, np.abs(align(perf, ref) - idx), still, idx))

@@ -169,10 +169,9 @@ def run_live(
         DataError: the extra is missing; the source cannot be opened; no person in any frame
             (then nothing is left in ``out``); headless without ``out``; no display.
     """
-    from dancejax.video.refine import KEYPOINTS
+    from dancejax.video.refine import check_keypoints
 
-    if keypoints not in KEYPOINTS:
-        raise DataError(f"live: field 'keypoints': expected one of {', '.join(KEYPOINTS)}, got {keypoints!r}")
+    check_keypoints(keypoints, "live")
     cv2 = require("cv2")
     if headless and out is None:
         raise DataError("--headless needs --out DIR (where the annotated video and the JSON lines go)")

@@ -120,6 +120,12 @@ def describe_refiner(refiner, name: str | None = None) -> str:
     return f"{name}: {what}" if name else what
 
 
+def check_keypoints(keypoints: str, where) -> None:
+    """A DataError naming ``where`` unless ``keypoints`` is one of ``KEYPOINTS``."""
+    if keypoints not in KEYPOINTS:
+        raise DataError(f"{where}: field 'keypoints': expected one of {', '.join(KEYPOINTS)}, got {keypoints!r}")
+
+
 def filter_keypoints(positions, confidence) -> np.ndarray:
     """(T, 14, 2) detections and (T, 14) confidences -> the ``"filtered"`` keypoints (see the
     module docstring); a joint never seen keeps its placeholder."""
@@ -148,8 +154,7 @@ def read_video_take(
         DataError: the extra is missing, the video cannot be read, nobody is in it, or the
             refiner is not a 2D LSP-14 recognition model.
     """
-    if keypoints not in KEYPOINTS:
-        raise DataError(f"{path}: field 'keypoints': expected one of {', '.join(KEYPOINTS)}, got {keypoints!r}")
+    check_keypoints(keypoints, path)
     name = None
     if refiner is None:
         from dancejax import pretrained
