@@ -12,8 +12,8 @@ annotated video and one JSON line per frame.
 the risk rules is the detections through a causal One-Euro filter (``dancejax.video.refine.
 ONE_EURO``, tuned on real validation detections), a joint without a detection held where it
 was; ``"refined"``: the refiner's output.  On the held-out real AIST++ detections, streamed,
-the filter gives PCK@0.05 80.7 % and 10.3 px/frame² acceleration error, the shipped refiner
-73.7 % and 11.9 (``python -m benchmarks.video_latency``).  The refiner reads the style in both.
+the filter is the more accurate and the smoother of the two (``python -m
+benchmarks.video_latency`` measures both).  The refiner reads the style in both.
 
 **Time.**  The models run at 25 fps.  A frame is pushed into the engine when its timestamp
 reaches the next 1/25 s tick; a faster source's frames in between reuse the last outputs, and a

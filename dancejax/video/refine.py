@@ -8,14 +8,14 @@ posterior the refiner's head gives, and what it needs to go back to the video's 
 (``video_frame``).
 
 **Keypoints.**  ``keypoints="filtered"`` (the default): the detections, each joint the
-detector gave no position for (confidence 0) filled by linear interpolation in time from the frames that saw it, then
-the Gaussian filter (a running median of ``GAUSSIAN["window"]`` frames, then a Gaussian of
-``GAUSSIAN["sigma"]``: the values the refinement benchmark tuned on real validation
-detections).  ``keypoints="refined"``: the refiner's output, as MKFF-ST-GCN's paper has it.  On
-the held-out real AIST++ detections the filter keeps the detector's accuracy and removes most of
-its jitter, and the shipped refiner does not yet (``docs/refinement.md``: PCK@0.05 80.4 % and
-5.5 px/frame² acceleration error for the filter, 80.7 % and 14.9 raw, 76.6 % and 10.3 for the
-shipped refiner), so the filtered keypoints are what is drawn and compared unless asked otherwise.
+detector gave no position for (confidence 0) filled by linear interpolation in time from the
+frames that saw it, then the Gaussian filter (a running median of ``GAUSSIAN["window"]``
+frames, then a Gaussian of ``GAUSSIAN["sigma"]``: the values the refinement benchmark tuned on
+real validation detections).  ``keypoints="refined"``: the refiner's output, as MKFF-ST-GCN's
+paper has it.  On the held-out real AIST++ detections the filter keeps the detector's accuracy
+and removes most of its jitter, and the shipped refiner does not yet (the figures:
+``docs/feedback-and-live.md``, checked by ``tests/test_video_apps.py``), so the filtered
+keypoints are what is drawn and compared unless asked otherwise.
 
 **Resampling.**  Frame k of the take is at time ``t0 + k / 25`` s (``t0``: the first frame's
 time); its keypoints are interpolated linearly between the two video frames around it, by their
